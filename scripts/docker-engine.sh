@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Make sure a Docker engine answers. On Debian/Ubuntu as root, install
+# docker.io and start dockerd in the background when none is running;
+# anywhere else, say what to do and stop.
+set -euo pipefail
+
+if docker info >/dev/null 2>&1; then
+  echo "docker: engine is running"
+  exit 0
+fi
+
+if [ "$(id -u)" != 0 ] || ! grep -qiE '^ID(_LIKE)?=.*(debian|ubuntu)' /etc/os-release; then
+  echo "docker: no engine answers 'docker info'. Start Docker (or run this as root on Debian/Ubuntu to have it installed) and retry." >&2
+  exit 1
+fi
+
+if ! command -v dockerd >/dev/null 2>&1; then
+  echo "docker: installing docker.io"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq docker.io >/dev/null
+fi
+command -v debootstrap >/dev/null 2>&1 || apt-get install -y -qq debootstrap >/dev/null
+
+echo "docker: starting dockerd in the background (log: /var/log/redisops-dockerd.log)"
+nohup dockerd >/var/log/redisops-dockerd.log 2>&1 &
+for _ in $(seq 1 60); do
+  if docker info >/dev/null 2>&1; then
+    echo "docker: engine is running"
+    exit 0
+  fi
+  sleep 1
+done
+echo "docker: dockerd did not answer within 60 s; see /var/log/redisops-dockerd.log" >&2
+exit 1

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Create or reuse the project's virtual environment in .venv with the pinned
+# requirements. Reused as long as requirements.txt and the interpreter are
+# unchanged. Needs a Python >= 3.12 (ansible-core 2.21 requires it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv=.venv
+stamp="$venv/.requirements.sha256"
+
+python_is_new_enough() {
+  "$1" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null
+}
+
+find_python() {
+  local candidate
+  local -a candidates=()
+  [ -n "${PYTHON:-}" ] && candidates+=("$PYTHON")
+  candidates+=(python3.13 python3.12 python3)
+  if command -v pyenv >/dev/null 2>&1; then
+    local version
+    for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.(1[2-9]|[2-9][0-9])' | sort -rV); do
+      candidates+=("$(pyenv prefix "$version")/bin/python3")
+    done
+  fi
+  for candidate in "${candidates[@]}"; do
+    if command -v "$candidate" >/dev/null 2>&1 && python_is_new_enough "$candidate"; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+want=$(cat requirements.txt | sha256sum | cut -d' ' -f1)
+if [ -x "$venv/bin/python" ] && python_is_new_enough "$venv/bin/python" \
+   && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
+  echo "venv: reusing $venv ($("$venv/bin/python" --version))"
+  exit 0
+fi
+
+if ! python=$(find_python); then
+  cat >&2 <<MSG
+venv: no Python >= 3.12 found (ansible-core 2.21 needs it on the controller).
+Install one, for example:
+  apt-get install python3.12 python3.12-venv       (Debian 13 / Ubuntu 24.04)
+  pyenv install 3.12 && pyenv local 3.12           (with pyenv)
+or point PYTHON at an interpreter: PYTHON=/path/to/python3.12 make ...
+MSG
+  exit 1
+fi
+
+echo "venv: creating $venv with $python ($("$python" --version))"
+rm -rf "$venv"
+"$python" -m venv "$venv"
+mkdir -p .cache
+log=.cache/pip-install.log
+if ! { "$venv/bin/pip" install --upgrade pip && "$venv/bin/pip" install -r requirements.txt; } >"$log" 2>&1; then
+  tail -n 30 "$log" >&2
+  echo "venv: pip install failed; full log in $log" >&2
+  exit 1
+fi
+echo "$want" > "$stamp"
+echo "venv: ready"
