@@ -12,39 +12,47 @@ export PY_COLORS := 0
 export PYTHONPATH := $(CURDIR)/tests/pytest_plugins
 export PYTEST_ADDOPTS := -p no_skips
 export REDISOPS_BASE_IMAGE := redisops/debian12-base:latest
+# Node images committed by the redis_image scenario after it verified them;
+# scenarios fall back to the base image (and install the engine) without them.
+node_image = $(shell docker image inspect redisops/redis-node:$(1) >/dev/null 2>&1 && echo redisops/redis-node:$(1))
+export REDISOPS_NODE_IMAGE := $(or $(call node_image,redis),$(REDISOPS_BASE_IMAGE))
+export REDISOPS_VALKEY_NODE_IMAGE := $(or $(call node_image,valkey),$(REDISOPS_BASE_IMAGE))
 
 COLLECTION := collections/ansible_collections/redisops/ec2_cluster
 MOLECULE_SCENARIOS := redis_image
-TEST_STEPS := setup lint+unit $(addprefix molecule-,$(MOLECULE_SCENARIOS))
+TEST_STEPS := setup lint+unit $(addprefix molecule-,$(MOLECULE_SCENARIOS)) sandbox-test bake-test e2e
 
-.PHONY: help deploy test setup venv docker base-image lint unit molecule \
-        molecule-% site clean
+.PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
+        molecule-% bake-test e2e site lock clean
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | \
 	  awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
-deploy: setup site ## README command 1: install what is needed, run site.yml on the local sandbox
+deploy: setup sandbox-up site ## README command 1: install what is needed, bring the sandbox up, run site.yml on it
 
 test: ## README command 2: install what is needed and run every test (fails on any failed or skipped step)
 	@scripts/run-steps.sh $(TEST_STEPS)
 
-setup: venv docker base-image ## Project venv, Docker engine and the cached Debian 12 base image
+setup: venv host-packages docker base-image ## Project venv, host tools, Docker engine and the cached Debian 12 base image
 
 venv: ## Create or reuse .venv with the pinned Python requirements
 	@scripts/venv.sh
 
+host-packages: ## debootstrap and redis-server (binary for the module tests) on the host
+	@scripts/host-packages.sh
+
 docker: ## Make sure a Docker engine runs (installs docker.io on Debian as root)
 	@scripts/docker-engine.sh
 
-base-image: docker ## Build (or reuse) the Debian 12 systemd base image
+base-image: docker host-packages ## Build (or reuse) the Debian 12 systemd base image
 	@scripts/base-image.sh >/dev/null
 
 lint: venv ## yamllint and ansible-lint (production profile)
 	yamllint --strict .
 	ansible-lint --strict
 
-unit: venv ## Unit tests of the collection's plugins, modules and module_utils
+unit: venv host-packages ## Unit tests of the collection's plugins, modules and module_utils
 	cd $(COLLECTION) && PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections python -m pytest tests/unit -q
 
 molecule: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every Molecule scenario
@@ -52,8 +60,29 @@ molecule: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every Molecule scenari
 molecule-%: setup ## One Molecule scenario, e.g. make molecule-redis_image
 	molecule test -s $*
 
+bake-test: setup ## The AMI bake against a private sandbox (tests/bake)
+	python -m pytest tests/bake -v -p no:cacheprovider
+
+e2e: setup ## site.yml end to end on a private sandbox, twice (tests/e2e)
+	python -m pytest tests/e2e -v -p no:cacheprovider
+
 site: venv ## ansible-playbook site.yml against the default inventory
 	ansible-playbook site.yml
+
+# The local sandbox (moto on 127.0.0.1, port REDISOPS_SANDBOX_PORT or 5000, + systemd
+# containers). Dummy credentials; botocore never reads the user's AWS files.
+SANDBOX_ENV := AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null \
+  AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-west-2
+.PHONY: sandbox-up sandbox-down sandbox-test
+
+sandbox-up: setup ## Start the local sandbox (moto, base resources, AMI, 6 instances); idempotent
+	$(SANDBOX_ENV) ansible-playbook playbooks/sandbox_up.yml
+
+sandbox-down: venv ## Remove the sandbox's containers and network and stop its moto server
+	$(SANDBOX_ENV) ansible-playbook playbooks/sandbox_down.yml
+
+sandbox-test: setup ## Sandbox tests: up, idempotent up, inventory, reconcile, down, down twice, up again
+	$(SANDBOX_ENV) python -m pytest tests/sandbox -v
 
 lock: venv ## Re-resolve requirements.txt from requirements.in
 	@tmp=$$(mktemp -d) && python -m venv $$tmp && $$tmp/bin/pip install -q -r requirements.in && \

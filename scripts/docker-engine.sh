@@ -20,7 +20,6 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq docker.io >/dev/null
 fi
-command -v debootstrap >/dev/null 2>&1 || apt-get install -y -qq debootstrap >/dev/null
 
 echo "docker: starting dockerd in the background (log: /var/log/redisops-dockerd.log)"
 nohup dockerd >/var/log/redisops-dockerd.log 2>&1 &

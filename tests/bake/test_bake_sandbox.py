@@ -1,0 +1,115 @@
+"""The AMI bake against the sandbox: real moto API calls, real builder
+containers, real images."""
+
+import json
+import time
+
+from conftest import builder_containers, docker
+
+
+def newest(images):
+    return sorted(images, key=lambda i: i["CreationDate"])[-1]
+
+
+def tags(image):
+    return {t["Key"]: t["Value"] for t in image.get("Tags", [])}
+
+
+def test_cold_bake_registers_a_tagged_ami_with_a_local_image(sandbox):
+    images = sandbox.amis(Role="redis-node-ami", Engine="redis")
+    assert len(images) == 1
+    image = images[0]
+    assert image["State"] == "available"
+    assert image["Name"].startswith("redis-node-redis-7.0.15-")
+    image_tags = tags(image)
+    assert image_tags["EngineVersion"] == "7.0.15"
+    assert image_tags["SourceAmi"].startswith("ami-")
+    assert image_tags["BuildId"] in image["Name"]
+    assert docker("image", "inspect", f"redisops/ami:{image['ImageId']}", check=False).returncode == 0
+
+
+def test_builders_are_terminated_and_their_containers_gone(sandbox):
+    builders = sandbox.builders()
+    assert builders, "the bake launched no builder"
+    assert {b["State"]["Name"] for b in builders} == {"terminated"}
+    assert builder_containers(sandbox) == []
+    launched = builders[0]
+    assert launched["MetadataOptions"]["HttpTokens"] == "required"
+
+
+def test_rerun_reuses_the_ami_and_changes_nothing(sandbox):
+    before = len(sandbox.builders())
+    run = sandbox.playbook("bake_ami.yml")
+    assert run.rc == 0, run.output[-3000:]
+    assert "Reusing ami-" in run.output
+    assert run.changed() == 0
+    assert len(sandbox.builders()) == before
+
+
+def test_image_boots_into_an_unconfigured_node_with_fresh_identity(sandbox):
+    image_id = newest(sandbox.amis(Role="redis-node-ami", Engine="redis"))["ImageId"]
+    name = "redisops-bake-boot-test"
+    docker("rm", "-f", name, check=False)
+    docker("run", "-d", "--name", name, "--network", "none", "--cap-add", "SYS_ADMIN",
+           "--security-opt", "seccomp=unconfined", "--cgroupns=host",
+           "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+           f"redisops/ami:{image_id}")
+    try:
+        state = docker("exec", name, "timeout", "60", "systemctl", "is-system-running", "--wait", check=False)
+        assert state.stdout.strip() in ("running", "degraded"), state.stdout + state.stderr
+        machine_id = docker("exec", name, "cat", "/etc/machine-id").stdout.strip()
+        assert len(machine_id) == 32
+        assert docker("exec", name, "ls", "/etc/ssh/ssh_host_ed25519_key", check=False).returncode == 0
+        active = docker("exec", name, "systemctl", "is-active", "redis-node.service", check=False).stdout.strip()
+        assert active == "inactive"
+        assert docker("exec", name, "ls", "-A", "/var/lib/redis-node").stdout == ""
+        facts = json.loads(docker("exec", name, "cat", "/etc/ansible/facts.d/redis_image.fact").stdout)
+        assert facts["engine"] == "redis" and facts["version"] == "7.0.15"
+    finally:
+        docker("rm", "-f", name, check=False)
+
+
+def test_bad_input_fails_before_any_builder_is_launched(sandbox, tmp_path):
+    before = len(sandbox.builders())
+    unknown = sandbox.playbook("bake_ami.yml", "ami_bake_engine=keydb")
+    assert unknown.rc != 0
+    assert "keydb" in unknown.output
+    unsupported = sandbox.playbook("bake_ami.yml", "ami_bake_engine_version=6.2.0")
+    assert unsupported.rc != 0
+    assert "6.2.0 is not supported" in unsupported.output
+    state = json.loads((sandbox.dir / "terraform.tfstate").read_text())
+    del state["outputs"]["private_subnet_ids"]
+    broken = tmp_path / "no-subnets.tfstate"
+    broken.write_text(json.dumps(state))
+    missing = sandbox.playbook("bake_ami.yml", f"redisops_terraform_state={broken}", "ami_bake_rebuild=true")
+    assert missing.rc != 0
+    assert "private_subnet_ids" in missing.output
+    assert len(sandbox.builders()) == before
+
+
+def test_failure_mid_bake_leaves_no_builder_behind(sandbox):
+    before = len(sandbox.builders())
+    run = sandbox.playbook(
+        "bake_ami.yml", "ami_bake_engine_version=7.0.99",
+        '{"redis_image_supported_versions": {"redis": ["7.0.99"], "valkey": ["8.0.1"]}}')
+    assert run.rc != 0
+    assert "redis-server 7.0.99 is not available" in run.output
+    builders = sandbox.builders()
+    assert len(builders) == before + 1, "the failure must happen after the builder was launched"
+    assert {b["State"]["Name"] for b in builders} == {"terminated"}
+    assert builder_containers(sandbox) == []
+    assert sandbox.amis(Role="redis-node-ami", EngineVersion="7.0.99") == []
+
+
+def test_valkey_bake_and_pruning_keep_the_newest(sandbox):
+    first = sandbox.playbook("bake_ami.yml", "ami_bake_engine=valkey")
+    assert first.rc == 0, first.output[-3000:]
+    [old] = sandbox.amis(Role="redis-node-ami", Engine="valkey")
+    assert tags(old)["EngineVersion"] == "8.0.1"
+    time.sleep(1)  # distinct build ids
+    second = sandbox.playbook("bake_ami.yml", "ami_bake_engine=valkey", "ami_bake_rebuild=true", "ami_bake_keep=1")
+    assert second.rc == 0, second.output[-3000:]
+    [kept] = sandbox.amis(Role="redis-node-ami", Engine="valkey")
+    assert kept["ImageId"] != old["ImageId"]
+    assert docker("image", "inspect", f"redisops/ami:{old['ImageId']}", check=False).returncode != 0
+    assert len(sandbox.amis(Role="redis-node-ami", Engine="redis")) == 1
