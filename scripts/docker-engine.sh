@@ -4,6 +4,18 @@
 # anywhere else, say what to do and stop.
 set -euo pipefail
 
+# After the engine was (re)started here, stopped project containers are
+# leftovers: their sandbox died with its moto server, which keeps state in
+# memory. (A running engine may hold a live sandbox's stopped instances.)
+prune_stale() {
+  local stale
+  stale=$(docker ps -aq --filter label=io.redisops.managed=true --filter status=exited --filter status=created)
+  if [ -n "$stale" ]; then
+    echo "docker: removing $(echo "$stale" | wc -l) stopped project container(s)"
+    docker rm -f $stale >/dev/null
+  fi
+}
+
 if docker info >/dev/null 2>&1; then
   echo "docker: engine is running"
   exit 0
@@ -26,6 +38,7 @@ nohup dockerd >/var/log/redisops-dockerd.log 2>&1 &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then
     echo "docker: engine is running"
+    prune_stale
     exit 0
   fi
   sleep 1

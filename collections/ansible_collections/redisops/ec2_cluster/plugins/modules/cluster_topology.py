@@ -1,0 +1,563 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: redisops maintainers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: cluster_topology
+short_description: Create and reshape a Redis (or Valkey) Cluster across availability zones
+version_added: "0.1.0"
+description:
+  - Reads the actual state from every listed node (and every other node the cluster knows about) with
+    C(CLUSTER MYID), C(CLUSTER NODES), C(CLUSTER INFO), C(INFO replication), C(INFO server) and C(DBSIZE).
+  - Plans the ordered actions (meet, add slots, replicate, migrate slots, forget, failover, reset) with the pure
+    planner in C(module_utils/cluster_planner.py), then executes them one by one with bounded waits.
+  - Creates a cluster on empty nodes, scales out (new masters get slots by rebalancing with the fewest moves, new
+    replicas attach where placement needs them), scales in (slots are drained first, then the node is forgotten on
+    every node and reset), replaces lost nodes (the failed node ID is forgotten everywhere, the new node takes its
+    role) and, with O(restore_placement=true), moves mastership back to the AZ layout with C(CLUSTER FAILOVER).
+  - "Placement: masters are spread evenly over availability zones, no replica sits in its master's AZ when another
+    AZ has a node for it, replicas are spread evenly. With 3 AZs and 6 nodes, losing any one AZ leaves every slot
+    served."
+  - On a cluster that already matches, the plan is empty and the module reports no change.
+  - Usually runs on one cluster node (delegated); needs redis-py 4.3 or later there.
+author:
+  - redisops maintainers
+requirements:
+  - redis (redis-py) >= 4.3
+options:
+  nodes:
+    description:
+      - Every node the cluster should consist of. Nodes in the cluster but not listed are removed when
+        O(remove_unlisted_nodes=true).
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      host:
+        description: Private IP address the node announces (CLUSTER MEET needs an IP address).
+        type: str
+        required: true
+      port:
+        description: Client port; the cluster bus is this port plus 10000.
+        type: int
+        default: 6379
+      availability_zone:
+        description: Availability zone of the node, for example V(us-west-2a).
+        type: str
+        required: true
+      role:
+        description:
+          - V(auto) lets the planner choose. V(master) or V(replica) pins the role for new nodes; an existing replica
+            pinned as master is promoted with C(CLUSTER FAILOVER) inside its shard.
+        type: str
+        choices: [auto, master, replica]
+        default: auto
+  replicas_per_master:
+    description: Replicas per master. The number of masters is the node count divided by (this + 1).
+    type: int
+    default: 1
+  username:
+    description: ACL user to authenticate as (and to pass to C(MIGRATE ... AUTH2)).
+    type: str
+  password:
+    description: Password of O(username), or of the default user when O(username) is not set.
+    type: str
+  tls:
+    description: Connect with TLS.
+    type: bool
+    default: false
+  tls_ca_cert_file:
+    description: CA bundle that signed the nodes' certificates.
+    type: path
+  tls_cert_file:
+    description: Client certificate, when the nodes require one.
+    type: path
+  tls_key_file:
+    description: Key of O(tls_cert_file).
+    type: path
+  tls_check_hostname:
+    description: Check that the certificate names the node's IP address.
+    type: bool
+    default: false
+  force_create_over_data:
+    description:
+      - Wipe (C(FLUSHALL) and C(CLUSTER RESET HARD)) listed nodes that hold keys or belong to another cluster, then
+        use them. Without it such nodes are refused before anything changes.
+    type: bool
+    default: false
+  restore_placement:
+    description: Move mastership back to an even AZ spread with C(CLUSTER FAILOVER) on the right replica.
+    type: bool
+    default: false
+  remove_unlisted_nodes:
+    description:
+      - Drain and remove cluster nodes that are not in O(nodes) (scale in). When false, unlisted nodes, their slots
+        and their replicas are left alone.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Upper bound in seconds for each wait (cluster convergence, replication link, failover, one slot).
+    type: int
+    default: 120
+  migrate_batch_keys:
+    description: Keys moved per C(MIGRATE) call while moving a slot.
+    type: int
+    default: 100
+  connect_timeout:
+    description: Seconds to wait for a TCP (and TLS) connection to a node.
+    type: float
+    default: 5
+notes:
+  - Check mode returns the plan and the predicted topology without changing anything.
+  - Diff mode shows the topology before and after, one line per node.
+  - Key counts in a check-mode RV(topology_after) are the current counts.
+attributes:
+  check_mode:
+    description: Plans and predicts the topology without changing any node.
+    support: full
+  diff_mode:
+    description: Returns the topology before and after, one line per node.
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Create or reconcile the cluster from the inventory
+  redisops.ec2_cluster.cluster_topology:
+    nodes: "{{ groups['redis_cluster'] | map('extract', hostvars) | map(attribute='cluster_topology_node') | list }}"
+    replicas_per_master: 1
+    username: ops
+    password: "{{ redis_ops_password }}"
+  delegate_to: "{{ groups['redis_cluster'] | first }}"
+  run_once: true
+
+- name: Six nodes over three AZs with TLS
+  redisops.ec2_cluster.cluster_topology:
+    nodes:
+      - {host: 10.0.1.10, availability_zone: us-west-2a}
+      - {host: 10.0.2.10, availability_zone: us-west-2b}
+      - {host: 10.0.3.10, availability_zone: us-west-2c}
+      - {host: 10.0.1.11, availability_zone: us-west-2a}
+      - {host: 10.0.2.11, availability_zone: us-west-2b}
+      - {host: 10.0.3.11, availability_zone: us-west-2c}
+    password: "{{ redis_password }}"
+    tls: true
+    tls_ca_cert_file: /etc/redis-node/tls/ca.crt
+    restore_placement: true
+"""
+
+RETURN = r"""
+changed:
+  description: Whether the plan had actions (in check mode, whether it would have).
+  returned: always
+  type: bool
+actions:
+  description: The plan, in order, each with whether it ran.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    kind:
+      description: One of reset, forget, set_config_epoch, add_slots, meet, wait, replicate, migrate_slots, failover.
+      type: str
+    node:
+      description: Address (ip:port) of the node the action is about.
+      type: str
+    args:
+      description: Action arguments, for example C(master), C(to), C(ranges), C(node_id), C(seed).
+      type: dict
+    reason:
+      description: Why the planner chose the action.
+      type: str
+    done:
+      description: True once executed (always false in check mode).
+      type: bool
+  sample:
+    - {kind: meet, node: "10.0.1.11:6379", args: {seed: "10.0.1.10:6379"}, reason: node is not part of the cluster yet,
+       done: true}
+topology_before:
+  description: Every node before the run.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    address:
+      description: ip:port.
+      type: str
+    node_id:
+      description: Cluster node ID.
+      type: str
+    availability_zone:
+      description: AZ from O(nodes) (null for unlisted nodes).
+      type: str
+    role:
+      description: master, replica, failed master, failed replica or standalone (not in the cluster).
+      type: str
+    master:
+      description: Address of the master of a replica, else null.
+      type: str
+    slots:
+      description: Slot ranges served, as C(first-last).
+      type: list
+      elements: str
+    keys:
+      description: DBSIZE of the node.
+      type: int
+topology_after:
+  description: Every node after the run (read again from the nodes), or the prediction in check mode. Same fields as
+    RV(topology_before).
+  returned: always
+  type: list
+  elements: dict
+diff:
+  description: Topology before and after, one line per node.
+  returned: when diff mode is on
+  type: dict
+  contains:
+    before:
+      description: Lines of the form C(address az role [of master] [slots ranges]).
+      type: str
+    after:
+      description: Same, after the run.
+      type: str
+"""
+
+import time
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_nodes
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model import (
+    consolidate,
+    expand_ranges,
+    parse_cluster_nodes,
+    parse_info,
+    topology,
+    topology_text,
+)
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_planner import (
+    DesiredNode,
+    PlanError,
+    Spec,
+    placement_problems,
+    plan,
+    simulate,
+)
+
+MIGRATE_TIMEOUT_MS = 10000
+SLOTS_PER_ROUND_TRIP = 128
+FAILOVER_RETRY_SECONDS = 10
+
+
+def argument_spec():
+    return dict(
+        nodes=dict(type="list", elements="dict", required=True, options=dict(
+            host=dict(type="str", required=True),
+            port=dict(type="int", default=6379),
+            availability_zone=dict(type="str", required=True),
+            role=dict(type="str", choices=["auto", "master", "replica"], default="auto"),
+        )),
+        replicas_per_master=dict(type="int", default=1),
+        username=dict(type="str"),
+        password=dict(type="str", no_log=True),
+        tls=dict(type="bool", default=False),
+        tls_ca_cert_file=dict(type="path"),
+        tls_cert_file=dict(type="path"),
+        tls_key_file=dict(type="path"),
+        tls_check_hostname=dict(type="bool", default=False),
+        force_create_over_data=dict(type="bool", default=False),
+        restore_placement=dict(type="bool", default=False),
+        remove_unlisted_nodes=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=120),
+        migrate_batch_keys=dict(type="int", default=100),
+        connect_timeout=dict(type="float", default=5),
+    )
+
+
+def spec_from(params) -> Spec:
+    return Spec(
+        nodes=tuple(DesiredNode(n["host"], n["port"], n["availability_zone"], n["role"]) for n in params["nodes"]),
+        replicas_per_master=params["replicas_per_master"],
+        force_create_over_data=params["force_create_over_data"],
+        restore_placement=params["restore_placement"],
+        remove_unlisted_nodes=params["remove_unlisted_nodes"],
+    )
+
+
+def settings_from(params) -> redis_nodes.ConnectionSettings:
+    return redis_nodes.ConnectionSettings(
+        username=params["username"], password=params["password"], tls=params["tls"],
+        tls_ca_cert_file=params["tls_ca_cert_file"], tls_cert_file=params["tls_cert_file"],
+        tls_key_file=params["tls_key_file"], tls_check_hostname=params["tls_check_hostname"],
+        connect_timeout=params["connect_timeout"],
+        command_timeout=max(30.0, MIGRATE_TIMEOUT_MS / 1000.0 * 2),
+    )
+
+
+class Nodes:
+    """Lazily opened connections, one per address."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self._clients = {}
+
+    def __getitem__(self, address):
+        if address not in self._clients:
+            self._clients[address] = redis_nodes.NodeClient(address, self.settings)
+        return self._clients[address]
+
+    def close(self):
+        for client in self._clients.values():
+            client.close()
+        self._clients.clear()
+
+
+def read_state(nodes: Nodes, spec: Spec):
+    """Observe every listed node and every node their views mention."""
+    observations = {}
+    for node in spec.nodes:
+        observations[node.address] = redis_nodes.observe(nodes[node.address])
+    mentioned = sorted({e.address for o in list(observations.values()) for e in o.view
+                        if e.address and not e.in_handshake and e.address not in observations})
+    for address in mentioned:
+        observations[address] = redis_nodes.observe(nodes[address])
+    unreachable = {a: o.error for a, o in observations.items() if not o.reachable}
+    return consolidate(list(observations.values()), spec.zones), unreachable
+
+
+# ---------------------------------------------------------------- executors
+
+
+def node_id(nodes, address):
+    return nodes[address].text("CLUSTER", "MYID").strip()
+
+
+def view(nodes, address):
+    return parse_cluster_nodes(nodes[address].text("CLUSTER", "NODES"))
+
+
+def replication(nodes, address):
+    return parse_info(nodes[address].text("INFO", "replication"))
+
+
+def do_reset(nodes, action, ctx):
+    client = nodes[action.node]
+    if action.args.get("flush") and replication(nodes, action.node).get("role") == "master":
+        client.ok("FLUSHALL")
+    client.ok("CLUSTER", "RESET", "HARD" if action.args.get("hard") else "SOFT")
+
+
+def do_forget(nodes, action, ctx):
+    for address in action.args["on"]:
+        try:
+            nodes[address].ok("CLUSTER", "FORGET", action.args["node_id"])
+        except redis_nodes.RedisError as exc:
+            if "unknown node" not in str(exc).lower():
+                raise
+
+
+def do_set_config_epoch(nodes, action, ctx):
+    nodes[action.node].ok("CLUSTER", "SET-CONFIG-EPOCH", action.args["epoch"])
+
+
+def do_add_slots(nodes, action, ctx):
+    client = nodes[action.node]
+    bounds = [b for r in action.args["ranges"] for b in r.split("-")]
+    try:
+        client.ok("CLUSTER", "ADDSLOTSRANGE", *bounds)
+    except redis_nodes.RedisError as exc:
+        if "unknown subcommand" not in str(exc).lower():
+            raise
+        client.ok("CLUSTER", "ADDSLOTS", *expand_ranges(action.args["ranges"]))
+
+
+def do_meet(nodes, action, ctx):
+    host, port = redis_nodes.split_address(action.args["seed"])
+    nodes[action.node].ok("CLUSTER", "MEET", host, port)
+
+
+def do_wait(nodes, action, ctx):
+    addresses = action.args["nodes"]
+    ids = {node_id(nodes, a) for a in addresses}
+
+    def converged():
+        for address in addresses:
+            known = {e.node_id for e in view(nodes, address) if not e.in_handshake}
+            if not ids <= known:
+                return False
+            if parse_info(nodes[address].text("CLUSTER", "INFO")).get("cluster_state") != "ok":
+                return False
+        return True
+
+    redis_nodes.wait_until(converged, ctx["wait_timeout"], what="%d nodes to know each other and report "
+                           "cluster_state:ok" % len(addresses))
+
+
+def do_replicate(nodes, action, ctx):
+    master = action.args["master"]
+    master_id = node_id(nodes, master)
+    redis_nodes.wait_until(
+        lambda: any(e.node_id == master_id and e.is_master and not e.in_handshake for e in view(nodes, action.node)),
+        ctx["wait_timeout"], what="%s to learn about master %s" % (action.node, master))
+    nodes[action.node].ok("CLUSTER", "REPLICATE", master_id)
+    redis_nodes.wait_until(
+        lambda: replication(nodes, action.node).get("master_link_status") == "up",
+        ctx["wait_timeout"], what="replication link %s -> %s to come up" % (action.node, master))
+
+
+def _migrate_keys(src, dst_host, dst_port, keys, ctx):
+    args = ["MIGRATE", dst_host, dst_port, "", 0, MIGRATE_TIMEOUT_MS, "REPLACE"]
+    if ctx["password"] is not None:
+        args += ["AUTH2", ctx["username"], ctx["password"]] if ctx["username"] else ["AUTH", ctx["password"]]
+    src.ok(*(args + ["KEYS"] + list(keys)))
+
+
+def _drain_slot(src, dst_host, dst_port, slot, count, ctx):
+    """MIGRATE the keys of one open slot in batches, bounded in rounds and time."""
+    batch = ctx["migrate_batch_keys"]
+    # Keys written meanwhile go to the destination (ASK), so the keys present
+    # now bound the rounds; the deadline bounds the time.
+    rounds = count // batch + 2
+    deadline = time.monotonic() + ctx["wait_timeout"]
+    for _round in range(rounds):
+        keys = src.call("CLUSTER", "GETKEYSINSLOT", slot, batch)
+        if not keys:
+            return
+        _migrate_keys(src, dst_host, dst_port, keys, ctx)
+        if time.monotonic() > deadline:
+            raise TimeoutError("slot %d still had keys after %ss" % (slot, ctx["wait_timeout"]))
+    raise TimeoutError("slot %d still had keys after %d MIGRATE rounds" % (slot, rounds))
+
+
+def _move_slots(nodes, action, slots, ids, others, ctx):
+    """Move a chunk of slots: open all, move their keys, assign them (redis-cli's order)."""
+    src, dst = nodes[action.node], nodes[action.args["to"]]
+    dst_host, dst_port = redis_nodes.split_address(action.args["to"])
+    dst.batch([("CLUSTER", "SETSLOT", s, "IMPORTING", ids["src"]) for s in slots])
+    counts = src.batch([("CLUSTER", "SETSLOT", s, "MIGRATING", ids["dst"]) for s in slots]
+                       + [("CLUSTER", "COUNTKEYSINSLOT", s) for s in slots])[len(slots):]
+    for slot, count in zip(slots, counts):
+        if int(count):
+            _drain_slot(src, dst_host, dst_port, slot, int(count), ctx)
+    assign = [("CLUSTER", "SETSLOT", s, "NODE", ids["dst"]) for s in slots]
+    dst.batch(assign)
+
+    # A master that gave away its last slot turns itself into a replica of
+    # the receiver (cluster-allow-replica-migration): it knows the owner.
+    def became_replica(exc):
+        return "only with masters" in str(exc) and replication(nodes, action.node).get("role") != "master"
+    src.batch(assign, tolerate=became_replica)
+    for address in others:
+        # gossip spreads the new owner anyway; the final read checks it
+        nodes[address].batch(assign, tolerate=lambda exc: True)
+
+
+def do_migrate_slots(nodes, action, ctx):
+    ids = {"src": node_id(nodes, action.node), "dst": node_id(nodes, action.args["to"])}
+    redis_nodes.wait_until(
+        lambda: any(e.node_id == ids["dst"] and not e.in_handshake for e in view(nodes, action.node)),
+        ctx["wait_timeout"], what="%s to learn about %s" % (action.node, action.args["to"]))
+    others = sorted(e.address for e in view(nodes, action.node)
+                    if e.is_master and not e.is_failed and e.address
+                    and e.node_id not in ids.values())
+    slots = expand_ranges(action.args["ranges"])
+    for first in range(0, len(slots), SLOTS_PER_ROUND_TRIP):
+        _move_slots(nodes, action, slots[first:first + SLOTS_PER_ROUND_TRIP], ids, others, ctx)
+
+
+def do_failover(nodes, action, ctx):
+    old = action.args["master"]
+    redis_nodes.wait_until(
+        lambda: replication(nodes, action.node).get("master_link_status") == "up",
+        ctx["wait_timeout"], what="%s to be in sync with %s" % (action.node, old))
+
+    def taken_over():
+        return replication(nodes, action.node).get("role") == "master" and \
+            replication(nodes, old).get("role") == "slave"
+
+    # A manual failover that gets no majority in time is abandoned by the
+    # server (after 5 s), so ask again, within the overall bound.
+    attempts = max(1, int(ctx["wait_timeout"] // FAILOVER_RETRY_SECONDS))
+    for attempt in range(attempts):
+        if not replication(nodes, action.node).get("role") == "master":
+            nodes[action.node].ok("CLUSTER", "FAILOVER")
+        try:
+            redis_nodes.wait_until(taken_over, FAILOVER_RETRY_SECONDS,
+                                   what="%s to take over from %s" % (action.node, old))
+            return
+        except TimeoutError:
+            if attempt == attempts - 1:
+                raise
+
+
+EXECUTORS = {
+    "reset": do_reset,
+    "forget": do_forget,
+    "set_config_epoch": do_set_config_epoch,
+    "add_slots": do_add_slots,
+    "meet": do_meet,
+    "wait": do_wait,
+    "replicate": do_replicate,
+    "migrate_slots": do_migrate_slots,
+    "failover": do_failover,
+}
+
+
+# ---------------------------------------------------------------- module
+
+
+def run(module, nodes):
+    params = module.params
+    spec = spec_from(params)
+    state, unreachable = read_state(nodes, spec)
+    try:
+        actions = plan(spec, state, unreachable)
+    except PlanError as exc:
+        module.fail_json(msg=str(exc), changed=False, topology_before=topology(state))
+    before = topology(state)
+    report = [a.as_dict() for a in actions]
+    result = dict(changed=bool(actions), actions=report, topology_before=before)
+
+    if module.check_mode or not actions:
+        predicted = simulate(state, actions)
+        after_state = predicted
+    else:
+        ctx = dict(wait_timeout=params["wait_timeout"], migrate_batch_keys=params["migrate_batch_keys"],
+                   username=params["username"], password=params["password"])
+        for index, action in enumerate(actions):
+            try:
+                EXECUTORS[action.kind](nodes, action, ctx)
+            except (redis_nodes.RedisError, TimeoutError) as exc:
+                module.fail_json(msg="action %d/%d (%s on %s) failed: %s" % (
+                    index + 1, len(actions), action.kind, action.node, redis_nodes.describe_error(exc)),
+                    exception=traceback.format_exc(), **result)
+            report[index]["done"] = True
+        after_state, _unreachable = read_state(nodes, spec)
+    result["topology_after"] = topology(after_state)
+    for problem in placement_problems(spec, after_state):
+        module.warn("placement: %s" % problem)
+    if module._diff:
+        result["diff"] = dict(before=topology_text(before), after=topology_text(result["topology_after"]),
+                              before_header="cluster topology", after_header="cluster topology")
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
+                           required_by=dict(username=("password",), tls_key_file=("tls_cert_file",)))
+    if not redis_nodes.HAS_REDIS:
+        module.fail_json(msg=missing_required_lib("redis"), exception=repr(redis_nodes.REDIS_IMPORT_ERROR))
+    nodes = Nodes(settings_from(module.params))
+    try:
+        result = run(module, nodes)
+    finally:
+        nodes.close()
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
