@@ -40,6 +40,9 @@ def test_application_user_can_use_its_keys(host, me):
     assert out.stdout.strip() == "app"
     out = as_user(host, me, "app", "CLUSTER", "MYID")
     assert len(out.stdout.strip()) == 40
+    # cluster clients run INFO when they connect
+    out = as_user(host, me, "app", "INFO", "server")
+    assert "redis_version:" in out.stdout
 
 
 @pytest.mark.parametrize(

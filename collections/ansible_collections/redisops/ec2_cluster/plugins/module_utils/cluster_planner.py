@@ -649,7 +649,7 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
     for node in converted:
         forget_everywhere(node, "replica becomes a new master: it leaves and rejoins empty")
         emit("reset", node.address, "replica becomes a new master: it leaves and rejoins empty",
-             hard=True, flush=False)
+             hard=True, flush=True)
 
     creating = not work.has_cluster()
     if creating:
@@ -711,7 +711,9 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
     if spec.remove_unlisted_nodes:
         for node in sorted(unlisted, key=lambda n: (n.role == "master", n.address)):
             forget_everywhere(node, "node is in the cluster but not in nodes")
-            emit("reset", node.address, "removed node leaves the cluster", hard=False, flush=False)
+            # Its data lives on in the cluster; a stale copy must not come
+            # back if the node is restarted or reused.
+            emit("reset", node.address, "removed node leaves the cluster", hard=True, flush=True)
     return actions
 
 

@@ -346,9 +346,16 @@ def replication(nodes, address):
 
 def do_reset(nodes, action, ctx):
     client = nodes[action.node]
-    if action.args.get("flush") and replication(nodes, action.node).get("role") == "master":
+    flush = action.args.get("flush")
+    # CLUSTER RESET refuses a master that holds keys.
+    if flush and replication(nodes, action.node).get("role") == "master":
         client.ok("FLUSHALL")
     client.ok("CLUSTER", "RESET", "HARD" if action.args.get("hard") else "SOFT")
+    # A replica's dataset is emptied by the reset in memory only, not in its
+    # AOF, so it would come back at the next restart. Now an empty master,
+    # the node logs a FLUSHALL that makes the emptiness durable.
+    if flush:
+        client.ok("FLUSHALL")
 
 
 def do_forget(nodes, action, ctx):

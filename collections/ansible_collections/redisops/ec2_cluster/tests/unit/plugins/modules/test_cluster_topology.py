@@ -58,6 +58,7 @@ class Servers:
     def __init__(self, root):
         self.root = root
         self.procs = {}
+        self.confs = {}
 
     def start(self, count=1):
         ports = []
@@ -70,14 +71,28 @@ class Servers:
                 handle.write("\n".join([
                     "port %d" % port, "bind %s" % HOST, "dir %s" % workdir,
                     "cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-                    "save \"\"", "appendonly no", "repl-diskless-sync-delay 0", "daemonize no",
+                    "save \"\"", "appendonly yes", "repl-diskless-sync-delay 0", "daemonize no",
                     "logfile %s/redis.log" % workdir,
                     "user default off", "user %s on >%s ~* &* +@all" % (USER, PASSWORD),
                     "masteruser %s" % USER, "masterauth %s" % PASSWORD, "",
                 ]))
-            self.procs[port] = subprocess.Popen([REDIS_SERVER, conf], stdout=subprocess.DEVNULL,
-                                                stderr=subprocess.DEVNULL)
+            self.confs[port] = conf
+            self._spawn(port)
             ports.append(port)
+        self._wait_answering(ports)
+        return ports
+
+    def _spawn(self, port):
+        self.procs[port] = subprocess.Popen([REDIS_SERVER, self.confs[port]], stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
+
+    def restart(self, port):
+        """Kill and start again from the same directory (AOF, nodes.conf)."""
+        self.kill(port)
+        self._spawn(port)
+        self._wait_answering([port])
+
+    def _wait_answering(self, ports):
         for port in ports:
             deadline = time.monotonic() + 10
             while True:
@@ -89,7 +104,6 @@ class Servers:
                 if time.monotonic() > deadline or self.procs[port].poll() is not None:
                     raise RuntimeError("redis-server on port %d did not start" % port)
                 time.sleep(0.05)
-        return ports
 
     def client(self, port):
         return redis.Redis(host=HOST, port=port, username=USER, password=PASSWORD, socket_timeout=5,
@@ -308,6 +322,11 @@ def test_scale_in_drains_forgets_and_resets(servers, capsys):
     for port in drop:  # removed nodes were reset and know nobody
         assert raw_info(servers, port, "CLUSTER", "INFO")["cluster_known_nodes"] == "1"
         assert servers.client(port).dbsize() == 0
+        # ... and stay empty after a restart: the stale copy a replica held
+        # must not come back from its AOF.
+        servers.restart(port)
+        assert servers.client(port).dbsize() == 0
+        assert raw_info(servers, port, "CLUSTER", "INFO")["cluster_known_nodes"] == "1"
     assert_keys(keep[0], 200)
     assert total_keys_on_masters(servers, keep) == 200
     assert run_module(capsys, smaller)["changed"] is False
