@@ -19,7 +19,7 @@ export REDISOPS_NODE_IMAGE := $(or $(call node_image,redis),$(REDISOPS_BASE_IMAG
 export REDISOPS_VALKEY_NODE_IMAGE := $(or $(call node_image,valkey),$(REDISOPS_BASE_IMAGE))
 
 COLLECTION := collections/ansible_collections/redisops/ec2_cluster
-MOLECULE_SCENARIOS := redis_image
+MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
 TEST_STEPS := setup lint+unit $(addprefix molecule-,$(MOLECULE_SCENARIOS)) sandbox-test bake-test e2e
 
 .PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
