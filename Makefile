@@ -20,7 +20,12 @@ export REDISOPS_VALKEY_NODE_IMAGE := $(or $(call node_image,valkey),$(REDISOPS_B
 
 COLLECTION := collections/ansible_collections/redisops/ec2_cluster
 MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
-TEST_STEPS := setup lint+unit $(addprefix molecule-,$(MOLECULE_SCENARIOS)) sandbox-test bake-test e2e
+# Steps joined with + run in parallel. redis_image goes first: the other
+# scenarios start from the node images it commits. The sandbox steps share
+# the sandbox network and run one after another, next to the scenarios.
+TEST_STEPS := setup lint+unit molecule-redis_image \
+              molecule-redis_node+molecule-cluster+sandbox-test \
+              molecule-redis_node_tls+bake-test e2e
 
 .PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
         molecule-% bake-test e2e site lock clean
@@ -32,6 +37,9 @@ help: ## List the targets with one line each
 deploy: setup sandbox-up site ## README command 1: install what is needed, bring the sandbox up, run site.yml on it
 
 test: ## README command 2: install what is needed and run every test (fails on any failed or skipped step)
+	@for scenario in $$(ls molecule | grep -vx shared); do \
+	  case " $(subst +, ,$(TEST_STEPS)) " in *" molecule-$$scenario "*) ;; \
+	  *) echo "molecule/$$scenario is not a step of make test (TEST_STEPS)"; exit 1;; esac; done
 	@scripts/run-steps.sh $(TEST_STEPS)
 
 setup: venv host-packages docker base-image ## Project venv, host tools, Docker engine and the cached Debian 12 base image

@@ -22,6 +22,8 @@ import re
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_values import config_text, size_in_bytes
+
 # Settings Redis 7.0 and Valkey 8.0 accept with CONFIG SET and that are safe
 # to change on a live node. Anything not listed here is static: it goes to
 # static.conf and a change restarts the node. Static on purpose although
@@ -74,19 +76,6 @@ CLUSTER_SLOTS = 16384
 # INFO replication says "slave"; accept the newer word too.
 REPLICA_ROLES = ("slave", "replica")
 
-_UNITS = {
-    "": 1,
-    "b": 1,
-    "k": 1000,
-    "kb": 1024,
-    "m": 1000**2,
-    "mb": 1024**2,
-    "g": 1000**3,
-    "gb": 1024**3,
-}
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$")
-
-
 def redis_memory_bytes(value):
     """Parse a Redis memory size (``64mb``, ``1gb``, ``1048576``) into bytes.
 
@@ -99,12 +88,12 @@ def redis_memory_bytes(value):
         if value < 0:
             raise AnsibleFilterError(f"memory size must not be negative: {value}")
         return value
-    match = _SIZE_RE.match(str(value).lower())
-    if not match or match.group(2) not in _UNITS:
+    size = size_in_bytes(value)
+    if size is None:
         raise AnsibleFilterError(
             f"not a memory size: {value!r} (use bytes or a number with k, kb, m, mb, g or gb)"
         )
-    return int(match.group(1)) * _UNITS[match.group(2)]
+    return size
 
 
 def redis_maxmemory(memtotal_mb, percent=75, explicit=None):
@@ -123,13 +112,7 @@ def redis_maxmemory(memtotal_mb, percent=75, explicit=None):
 
 def redis_config_value(value):
     """Write a value the way CONFIG GET returns it (yes/no, joined lists)."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return " ".join(redis_config_value(item) for item in value)
-    if value is None:
-        return ""
-    return " ".join(str(value).split())
+    return config_text(value)
 
 
 def redis_config_split(settings):

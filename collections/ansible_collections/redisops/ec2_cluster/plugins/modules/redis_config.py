@@ -106,10 +106,10 @@ rewritten:
   sample: true
 """
 
-import re
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_values import config_text, size_in_bytes
 
 try:
     import redis
@@ -121,25 +121,17 @@ except ImportError:
     REDIS_IMPORT_ERROR = traceback.format_exc()
 
 MASK = "********"
-_UNITS = {"k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
-_SIZE_RE = re.compile(r"^(\d+)(k|kb|m|mb|g|gb)$")
 
 
 def normalize_value(value):
     """The form CONFIG GET reports a value in, for comparison."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, (list, tuple)):
-        return " ".join(normalize_value(item) for item in value)
-    if value is None:
-        return ""
-    text = " ".join(str(value).split())
+    text = config_text(value)
     lowered = text.lower()
     if lowered in ("true", "false"):
         return "yes" if lowered == "true" else "no"
-    match = _SIZE_RE.match(lowered)
-    if match:
-        return str(int(match.group(1)) * _UNITS[match.group(2)])
+    size = size_in_bytes(lowered)
+    if size is not None:
+        return str(size)
     return text
 
 

@@ -65,9 +65,13 @@ def test_memory_bytes_rejects_garbage(text):
         rc.redis_memory_bytes(text)
 
 
-@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(["k", "kb", "m", "mb", "g", "gb"]))
+# redis.conf's units, written out independently of the implementation.
+REDIS_CONF_UNITS = {"k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from(sorted(REDIS_CONF_UNITS)))
 def test_memory_bytes_is_number_times_unit(number, unit):
-    assert rc.redis_memory_bytes(f"{number}{unit.upper()}") == number * rc._UNITS[unit]
+    assert rc.redis_memory_bytes(f"{number}{unit.upper()}") == number * REDIS_CONF_UNITS[unit]
 
 
 def test_maxmemory_is_a_share_of_ram():
