@@ -55,6 +55,12 @@ class NodeEntry:
         return "handshake" in self.flags or "noaddr" in self.flags
 
 
+def slot_owners(entries: Sequence[NodeEntry]) -> Tuple[Tuple[str, Tuple[Tuple[int, int], ...]], ...]:
+    """Who serves which slots in one node's CLUSTER NODES view, in a form two
+    views can be compared by (nodes agree once their views are equal)."""
+    return tuple(sorted((e.node_id, tuple(sorted(e.slots))) for e in entries if e.is_master and e.slots))
+
+
 def parse_address(field_text: str) -> str:
     """'10.0.0.1:6379@16379,hostname' -> '10.0.0.1:6379'."""
     addr = field_text.split(",", 1)[0].split("@", 1)[0]

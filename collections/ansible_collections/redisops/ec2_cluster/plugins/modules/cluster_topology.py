@@ -236,6 +236,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model
     expand_ranges,
     parse_cluster_nodes,
     parse_info,
+    slot_owners,
     topology,
     topology_text,
 )
@@ -404,6 +405,18 @@ def do_wait(nodes, action, ctx):
                            "cluster_state:ok" % len(addresses))
 
 
+def wait_for_agreement(nodes, addresses, timeout):
+    """Gossip spreads slot ownership after the last action; report (and let
+    the next run plan) only once every node tells the same story."""
+    def agreed():
+        owners = {slot_owners(view(nodes, address)) for address in addresses}
+        states = {parse_info(nodes[address].text("CLUSTER", "INFO")).get("cluster_state") for address in addresses}
+        return len(owners) == 1 and states == {"ok"}
+
+    redis_nodes.wait_until(agreed, timeout, what="all %d nodes to agree on the slot owners and report "
+                           "cluster_state:ok" % len(addresses))
+
+
 def do_replicate(nodes, action, ctx):
     master = action.args["master"]
     master_id = node_id(nodes, master)
@@ -543,6 +556,11 @@ def run(module, nodes):
                     index + 1, len(actions), action.kind, action.node, redis_nodes.describe_error(exc)),
                     exception=traceback.format_exc(), **result)
             report[index]["done"] = True
+        try:
+            wait_for_agreement(nodes, [n.address for n in spec.nodes], params["wait_timeout"])
+        except (redis_nodes.RedisError, TimeoutError) as exc:
+            module.fail_json(msg="the plan ran, but the cluster did not settle: %s" % redis_nodes.describe_error(exc),
+                             **result)
         after_state, _unreachable = read_state(nodes, spec)
     result["topology_after"] = topology(after_state)
     for problem in placement_problems(spec, after_state):

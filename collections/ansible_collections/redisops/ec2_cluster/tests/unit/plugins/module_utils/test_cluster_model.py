@@ -14,6 +14,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model
     parse_cluster_nodes,
     parse_info,
     parse_ranges,
+    slot_owners,
     to_ranges,
     topology,
     topology_text,
@@ -159,3 +160,20 @@ def test_interrupted_create_keeps_slots_added_before_the_meet():
     assert state.slot_counts() == {A: 5461, B: 5462}
     assert not any(n.foreign for n in state.nodes.values())
     assert sum(1 for n in state.nodes.values() if n.in_cluster) == 1
+
+
+def test_slot_owners_compare_views_regardless_of_order_and_myself():
+    a = parse_cluster_nodes(
+        "aaa 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-99 200-299\n"
+        "bbb 10.0.0.2:6379@16379 master - 0 0 2 connected 100-199\n"
+        "ccc 10.0.0.3:6379@16379 slave aaa 0 0 1 connected\n")
+    b = parse_cluster_nodes(
+        "bbb 10.0.0.2:6379@16379 myself,master - 0 0 2 connected 100-199\n"
+        "ccc 10.0.0.3:6379@16379 slave aaa 0 0 1 connected\n"
+        "aaa 10.0.0.1:6379@16379 master - 0 0 1 connected 200-299 0-99\n")
+    assert slot_owners(a) == slot_owners(b) == (("aaa", ((0, 99), (200, 299))), ("bbb", ((100, 199),)))
+    stale = parse_cluster_nodes(
+        "ccc 10.0.0.3:6379@16379 myself,slave aaa 0 0 1 connected\n"
+        "aaa 10.0.0.1:6379@16379 master - 0 0 1 connected 0-99 150-299\n"
+        "bbb 10.0.0.2:6379@16379 master - 0 0 2 connected 100-149\n")
+    assert slot_owners(stale) != slot_owners(a)
