@@ -71,5 +71,9 @@ def sandbox(tmp_path_factory):
     up = env.playbook("sandbox_up.yml", "sandbox_instances_count=0")
     assert up.rc == 0, up.output[-4000:]
     yield env
+    amis = [image["ImageId"] for image in env.ec2().describe_images(Owners=["self"])["Images"]]
     down = env.playbook("sandbox_down.yml")
     assert down.rc == 0, down.output[-4000:]
+    # the images that stood in for this sandbox's AMIs went with it
+    left = [ami for ami in amis if docker("image", "inspect", f"redisops/ami:{ami}", check=False).returncode == 0]
+    assert left == [], left
