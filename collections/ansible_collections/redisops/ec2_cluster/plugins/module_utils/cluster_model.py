@@ -55,10 +55,13 @@ class NodeEntry:
         return "handshake" in self.flags or "noaddr" in self.flags
 
 
-def slot_owners(entries: Sequence[NodeEntry]) -> Tuple[Tuple[str, Tuple[Tuple[int, int], ...]], ...]:
-    """Who serves which slots in one node's CLUSTER NODES view, in a form two
-    views can be compared by (nodes agree once their views are equal)."""
-    return tuple(sorted((e.node_id, tuple(sorted(e.slots))) for e in entries if e.is_master and e.slots))
+def cluster_signature(entries: Sequence[NodeEntry]) -> Tuple[Tuple[str, str, str, Tuple[Tuple[int, int], ...]], ...]:
+    """What one node believes about the live cluster (who is master or whose
+    replica, and which slots each serves), in a form two views can be
+    compared by: nodes agree once their signatures are equal."""
+    return tuple(sorted(
+        (e.node_id, "master" if e.is_master else "replica", e.master_id or "", tuple(sorted(e.slots)))
+        for e in entries if not e.is_failed and not e.in_handshake))
 
 
 def parse_address(field_text: str) -> str:

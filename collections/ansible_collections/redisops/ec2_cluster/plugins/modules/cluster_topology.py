@@ -236,7 +236,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model
     expand_ranges,
     parse_cluster_nodes,
     parse_info,
-    slot_owners,
+    cluster_signature,
     topology,
     topology_text,
 )
@@ -406,14 +406,14 @@ def do_wait(nodes, action, ctx):
 
 
 def wait_for_agreement(nodes, addresses, timeout):
-    """Gossip spreads slot ownership after the last action; report (and let
-    the next run plan) only once every node tells the same story."""
+    """Gossip spreads roles and slot owners after the last action; report
+    (and let the next run plan) only once every node tells the same story."""
     def agreed():
-        owners = {slot_owners(view(nodes, address)) for address in addresses}
+        owners = {cluster_signature(view(nodes, address)) for address in addresses}
         states = {parse_info(nodes[address].text("CLUSTER", "INFO")).get("cluster_state") for address in addresses}
         return len(owners) == 1 and states == {"ok"}
 
-    redis_nodes.wait_until(agreed, timeout, what="all %d nodes to agree on the slot owners and report "
+    redis_nodes.wait_until(agreed, timeout, what="all %d nodes to agree on roles and slot owners and report "
                            "cluster_state:ok" % len(addresses))
 
 

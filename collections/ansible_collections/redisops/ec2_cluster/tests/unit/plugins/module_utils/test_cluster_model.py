@@ -14,7 +14,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model
     parse_cluster_nodes,
     parse_info,
     parse_ranges,
-    slot_owners,
+    cluster_signature,
     to_ranges,
     topology,
     topology_text,
@@ -162,7 +162,7 @@ def test_interrupted_create_keeps_slots_added_before_the_meet():
     assert sum(1 for n in state.nodes.values() if n.in_cluster) == 1
 
 
-def test_slot_owners_compare_views_regardless_of_order_and_myself():
+def test_cluster_signature_compares_views_regardless_of_order_and_myself():
     a = parse_cluster_nodes(
         "aaa 10.0.0.1:6379@16379 myself,master - 0 0 1 connected 0-99 200-299\n"
         "bbb 10.0.0.2:6379@16379 master - 0 0 2 connected 100-199\n"
@@ -171,9 +171,29 @@ def test_slot_owners_compare_views_regardless_of_order_and_myself():
         "bbb 10.0.0.2:6379@16379 myself,master - 0 0 2 connected 100-199\n"
         "ccc 10.0.0.3:6379@16379 slave aaa 0 0 1 connected\n"
         "aaa 10.0.0.1:6379@16379 master - 0 0 1 connected 200-299 0-99\n")
-    assert slot_owners(a) == slot_owners(b) == (("aaa", ((0, 99), (200, 299))), ("bbb", ((100, 199),)))
-    stale = parse_cluster_nodes(
-        "ccc 10.0.0.3:6379@16379 myself,slave aaa 0 0 1 connected\n"
-        "aaa 10.0.0.1:6379@16379 master - 0 0 1 connected 0-99 150-299\n"
-        "bbb 10.0.0.2:6379@16379 master - 0 0 2 connected 100-149\n")
-    assert slot_owners(stale) != slot_owners(a)
+    assert cluster_signature(a) == cluster_signature(b)
+    assert cluster_signature(a) == (("aaa", "master", "", ((0, 99), (200, 299))),
+                                    ("bbb", "master", "", ((100, 199),)),
+                                    ("ccc", "replica", "aaa", ()))
+
+
+def test_cluster_signature_tells_stale_views_apart():
+    settled = parse_cluster_nodes(
+        "aaa 10.0.0.1:6379@16379 myself,master - 0 0 3 connected 0-16383\n"
+        "bbb 10.0.0.2:6379@16379 slave aaa 0 0 3 connected\n")
+    # right after a failover: bbb has handed its slots over, but this node has
+    # not heard yet that bbb now follows aaa
+    lagging = parse_cluster_nodes(
+        "bbb 10.0.0.2:6379@16379 master - 0 0 2 connected\n"
+        "aaa 10.0.0.1:6379@16379 myself,master - 0 0 3 connected 0-16383\n")
+    moved = parse_cluster_nodes(
+        "aaa 10.0.0.1:6379@16379 myself,master - 0 0 3 connected 0-16000\n"
+        "bbb 10.0.0.2:6379@16379 slave aaa 0 0 3 connected\n")
+    assert cluster_signature(lagging) != cluster_signature(settled)
+    assert cluster_signature(moved) != cluster_signature(settled)
+    # a failed node does not hold agreement up
+    with_failed = parse_cluster_nodes(
+        "aaa 10.0.0.1:6379@16379 myself,master - 0 0 3 connected 0-16383\n"
+        "bbb 10.0.0.2:6379@16379 slave aaa 0 0 3 connected\n"
+        "ddd 10.0.0.4:6379@16379 slave,fail aaa 0 0 1 disconnected\n")
+    assert cluster_signature(with_failed) == cluster_signature(settled)
