@@ -13,7 +13,7 @@ seconds() { local start=$SECONDS; "$@"; echo $((SECONDS - start)); }
 cleanup() { ansible-playbook playbooks/sandbox_down.yml -e "redisops_sandbox_dir=$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
 
-up=$(seconds run playbooks/sandbox_up.yml -e sandbox_instances_count=0 -e "ami_bake_engine=$engine")
+up=$(seconds run playbooks/sandbox_up.yml -e '{"sandbox_instances_count": 0}' -e "ami_bake_engine=$engine")
 cold=$(seconds run playbooks/bake_ami.yml -e "ami_bake_engine=$engine" -e ami_bake_rebuild=true)
 warm=$(seconds run playbooks/bake_ami.yml -e "ami_bake_engine=$engine")
 ami=$(grep -o "AMI ami-[0-9a-f]*" "$dir/last.log" | tail -1 | cut -d' ' -f2)

@@ -68,11 +68,14 @@ def sandbox(tmp_path_factory):
     """Base resources on a private moto, with no cluster instances; the up
     playbook runs the redis bake on the way."""
     env = Sandbox(tmp_path_factory.mktemp("bake-sandbox"))
-    up = env.playbook("sandbox_up.yml", "sandbox_instances_count=0")
-    assert up.rc == 0, up.output[-4000:]
-    yield env
-    amis = [image["ImageId"] for image in env.ec2().describe_images(Owners=["self"])["Images"]]
-    down = env.playbook("sandbox_down.yml")
+    try:
+        up = env.playbook("sandbox_up.yml", '{"sandbox_instances_count": 0}')
+        assert up.rc == 0, up.output[-4000:]
+        yield env
+        amis = [image["ImageId"] for image in env.ec2().describe_images(Owners=["self"])["Images"]]
+    finally:
+        # down even when up failed half-way, so nothing of this sandbox is left
+        down = env.playbook("sandbox_down.yml")
     assert down.rc == 0, down.output[-4000:]
     # the images that stood in for this sandbox's AMIs went with it
     left = [ami for ami in amis if docker("image", "inspect", f"redisops/ami:{ami}", check=False).returncode == 0]

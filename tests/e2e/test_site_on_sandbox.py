@@ -36,10 +36,13 @@ def sandbox(tmp_path_factory):
         proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
         return proc.returncode, proc.stdout + proc.stderr
 
-    rc, out = playbook("playbooks/sandbox_up.yml")
-    assert rc == 0, out[-5000:]
-    yield playbook
-    rc, out = playbook("playbooks/sandbox_down.yml")
+    try:
+        rc, out = playbook("playbooks/sandbox_up.yml")
+        assert rc == 0, out[-5000:]
+        yield playbook
+    finally:
+        # down even when up failed half-way, so nothing of this sandbox is left
+        rc, out = playbook("playbooks/sandbox_down.yml")
     assert rc == 0, out[-5000:]
 
 
