@@ -55,7 +55,13 @@ def test_image_boots_into_an_unconfigured_node_with_fresh_identity(sandbox):
            "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
            f"redisops/ami:{image_id}")
     try:
-        state = docker("exec", name, "timeout", "60", "systemctl", "is-system-running", "--wait", check=False)
+        # Right after the start PID 1 may not have its bus yet ("Failed to
+        # connect to bus"): ask again, a bounded number of times.
+        for _ in range(15):
+            state = docker("exec", name, "timeout", "60", "systemctl", "is-system-running", "--wait", check=False)
+            if state.stdout.strip() in ("running", "degraded"):
+                break
+            time.sleep(2)
         assert state.stdout.strip() in ("running", "degraded"), state.stdout + state.stderr
         machine_id = docker("exec", name, "cat", "/etc/machine-id").stdout.strip()
         assert len(machine_id) == 32
