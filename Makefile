@@ -73,8 +73,9 @@ CHECKOV_VENV := $(CURDIR)/.venv-checkov
 CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true
 
 iac-venv: ## Create or reuse .venv-iac and .venv-checkov (pinned tool environments of make iac-check)
-	@scripts/venv.sh .venv-iac requirements-iac.txt
-	@scripts/venv.sh .venv-checkov requirements-checkov.txt
+	@scripts/venv.sh .venv-iac requirements-iac.txt & iac=$$!; \
+	  scripts/venv.sh .venv-checkov requirements-checkov.txt; checkov=$$?; \
+	  wait $$iac && exit $$checkov
 
 iac-check: iac-venv venv ## terraform/ and iam/ offline: HCL tests, parliament, checkov, and moto enforcing the node policy
 	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections $(IAC_VENV)/bin/python -m pytest tests/iac -q -p no:cacheprovider
