@@ -69,11 +69,6 @@ data "aws_iam_policy_document" "operations_key" {
       type        = "Service"
       identifiers = ["cloudwatch.amazonaws.com"]
     }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
   }
 
   statement {
