@@ -23,12 +23,12 @@ MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
 # Steps joined with + run in parallel. redis_image goes first: the other
 # scenarios start from the node images it commits. The sandbox steps share
 # the sandbox network and run one after another, next to the scenarios.
-TEST_STEPS := setup lint+unit molecule-redis_image \
+TEST_STEPS := setup lint+unit+iac-check molecule-redis_image \
               molecule-redis_node+molecule-cluster+sandbox-test \
               molecule-redis_node_tls+bake-test e2e
 
 .PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
-        molecule-% bake-test e2e site lock clean
+        molecule-% bake-test e2e site lock clean iac-venv iac-check lock-iac
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -62,6 +62,31 @@ lint: venv ## yamllint and ansible-lint (production profile)
 
 unit: venv host-packages ## Unit tests of the collection's plugins, modules and module_utils
 	cd $(COLLECTION) && PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections python -m pytest tests/unit -q
+
+# terraform/ and iam/ checked offline: no terraform binary, no provider, no
+# network. The checkers live in their own environments (.venv-iac: pytest,
+# python-hcl2, parliament; .venv-checkov: checkov, whose python-hcl2 fork has
+# the same import name), never in Ansible's .venv.
+IAC_VENV := $(CURDIR)/.venv-iac
+CHECKOV_VENV := $(CURDIR)/.venv-checkov
+# Nothing to download: no platform mapping, no policy download, no update check.
+CHECKOV_ENV := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=true
+
+iac-venv: ## Create or reuse .venv-iac and .venv-checkov (pinned tool environments of make iac-check)
+	@scripts/venv.sh .venv-iac requirements-iac.txt & iac=$$!; \
+	  scripts/venv.sh .venv-checkov requirements-checkov.txt; checkov=$$?; \
+	  wait $$iac && exit $$checkov
+
+iac-check: iac-venv venv ## terraform/ and iam/ offline: HCL tests, parliament, checkov, and moto enforcing the node policy
+	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections $(IAC_VENV)/bin/python -m pytest tests/iac -q -p no:cacheprovider
+	$(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --skip-download --compact
+	flock /tmp/redisops-local.lock python -m pytest tests/integration -v -p no:cacheprovider
+
+lock-iac: venv ## Re-resolve requirements-iac.txt and requirements-checkov.txt from their .in files
+	@for name in iac checkov; do \
+	  tmp=$$(mktemp -d) && python -m venv $$tmp && $$tmp/bin/pip install -q -r requirements-$$name.in && \
+	  { echo "# Generated from requirements-$$name.in by 'make lock-iac': the full pinned resolution."; \
+	    $$tmp/bin/pip freeze --all | grep -v '^pip=='; } > requirements-$$name.txt && rm -rf $$tmp || exit 1; done
 
 molecule: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every Molecule scenario
 
@@ -98,4 +123,4 @@ lock: venv ## Re-resolve requirements.txt from requirements.in
 	    $$tmp/bin/pip freeze; } > requirements.txt && rm -rf $$tmp
 
 clean: ## Remove the venv, caches and logs (keeps Docker images)
-	rm -rf .venv .cache artifacts
+	rm -rf .venv .venv-iac .venv-checkov .cache artifacts

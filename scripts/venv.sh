@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Create or reuse the project's virtual environment in .venv with the pinned
-# requirements. Reused as long as requirements.txt and the interpreter are
-# unchanged. Needs a Python >= 3.12 (ansible-core 2.21 requires it).
+# Create or reuse a virtual environment with pinned requirements:
+#   venv.sh                                  .venv from requirements.txt
+#   venv.sh .venv-iac requirements-iac.txt   a tool environment of its own
+# Reused as long as the requirements file and the interpreter are unchanged.
+# Needs a Python >= 3.12 (ansible-core 2.21 requires it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv
+venv=${1:-.venv}
+requirements=${2:-requirements.txt}
 stamp="$venv/.requirements.sha256"
 
 python_is_new_enough() {
@@ -31,7 +34,7 @@ find_python() {
   return 1
 }
 
-want=$(cat requirements.txt | sha256sum | cut -d' ' -f1)
+want=$(sha256sum <"$requirements" | cut -d' ' -f1)
 if [ -x "$venv/bin/python" ] && python_is_new_enough "$venv/bin/python" \
    && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then
   echo "venv: reusing $venv ($("$venv/bin/python" --version))"
@@ -53,8 +56,8 @@ echo "venv: creating $venv with $python ($("$python" --version))"
 rm -rf "$venv"
 "$python" -m venv "$venv"
 mkdir -p .cache
-log=.cache/pip-install.log
-if ! { "$venv/bin/pip" install --upgrade pip && "$venv/bin/pip" install -r requirements.txt; } >"$log" 2>&1; then
+log=.cache/pip-install${venv#.venv}.log
+if ! { "$venv/bin/pip" install --upgrade pip && "$venv/bin/pip" install -r "$requirements"; } >"$log" 2>&1; then
   tail -n 30 "$log" >&2
   echo "venv: pip install failed; full log in $log" >&2
   exit 1

@@ -15,6 +15,23 @@ import json
 SUPPORTED_STATE_VERSION = 4
 S3_SCHEME = "s3://"
 
+# The outputs every Terraform state of the base resources provides
+# (ARCHITECTURE section 3), with the type Terraform records for each in the
+# state (its JSON type encoding). The terraform/ module and the sandbox's
+# state are tested against this mapping.
+CONTRACT_OUTPUTS = {
+    "region": "string",
+    "cluster_name": "string",
+    "vpc_id": "string",
+    "vpc_cidr": "string",
+    "private_subnet_ids": ["map", "string"],
+    "redis_security_group_id": "string",
+    "redis_instance_profile": "string",
+    "backup_bucket": "string",
+    "backup_kms_key_arn": "string",
+    "alarm_topic_arn": "string",
+}
+
 
 class TerraformStateError(Exception):
     """A state location, state document or output cannot be used."""
