@@ -39,6 +39,10 @@ def monitoring_stale_alarms(existing, cluster, namespace, desired):
     return _wrap(cw.stale_alarms, cluster, namespace, existing, desired)
 
 
+def monitoring_alarms_to_apply(desired, existing):
+    return _wrap(cw.alarms_to_apply, desired, existing)
+
+
 def monitoring_dashboard(nodes, cluster, namespace, region, interval_seconds=60):
     return _wrap(cw.dashboard_body, cluster, namespace, region, nodes, int(interval_seconds))
 
@@ -57,6 +61,7 @@ class FilterModule:
             "monitoring_nodes": monitoring_nodes,
             "monitoring_alarms": monitoring_alarms,
             "monitoring_stale_alarms": monitoring_stale_alarms,
+            "monitoring_alarms_to_apply": monitoring_alarms_to_apply,
             "monitoring_dashboard": monitoring_dashboard,
             "monitoring_log_groups": monitoring_log_groups,
             "cloudwatch_agent_config": cloudwatch_agent_config,

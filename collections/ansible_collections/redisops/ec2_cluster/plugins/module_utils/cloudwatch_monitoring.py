@@ -292,3 +292,37 @@ def dashboard_body(cluster: str, namespace: str, region: str, nodes: Sequence[Ma
                                    period=period))
         y += 5
     return {"widgets": widgets}
+
+
+# Alarm options -> describe_alarms fields (as cloudwatch_metric_alarm_info returns them, snake case).
+_ALARM_FIELDS = (("metric_name", "metric_name"), ("namespace", "namespace"), ("statistic", "statistic"),
+                 ("comparison", "comparison_operator"), ("threshold", "threshold"), ("period", "period"),
+                 ("evaluation_periods", "evaluation_periods"), ("datapoints_to_alarm", "datapoints_to_alarm"),
+                 ("treat_missing_data", "treat_missing_data"), ("unit", "unit"), ("description", "alarm_description"),
+                 ("alarm_actions", "alarm_actions"), ("ok_actions", "ok_actions"),
+                 ("insufficient_data_actions", "insufficient_data_actions"))
+
+
+def alarm_matches(desired: Mapping[str, object], current: Mapping[str, object]) -> bool:
+    """True when an existing alarm (snake-case describe entry) already has
+    every option of the desired one."""
+    for option, field in _ALARM_FIELDS:
+        want, have = desired.get(option), current.get(field)
+        if option == "threshold":
+            if have is None or float(want) != float(have):
+                return False
+        elif option.endswith("actions"):
+            if sorted(want or []) != sorted(have or []):
+                return False
+        elif want != have:
+            return False
+    dims = {d.get("name"): d.get("value") for d in current.get("dimensions") or []}
+    return dims == dict(desired.get("dimensions") or {})
+
+
+def alarms_to_apply(desired: Sequence[Mapping[str, object]], existing: Sequence[Mapping[str, object]]) -> List[dict]:
+    """The desired alarms that are missing or differ: only these go through
+    amazon.aws.cloudwatch_metric_alarm, so an unchanged cluster costs one
+    listing instead of one call per alarm."""
+    current = {a.get("alarm_name"): a for a in existing}
+    return [dict(a) for a in desired if a["name"] not in current or not alarm_matches(a, current[a["name"]])]

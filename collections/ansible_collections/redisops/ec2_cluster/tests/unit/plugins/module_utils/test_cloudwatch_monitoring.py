@@ -176,3 +176,33 @@ def test_dashboard_groups_nodes_by_az_and_shows_health_and_roles():
     assert [m[5] for m in by_role["properties"]["metrics"]] == ["master", "replica"]
     for widget in body["widgets"]:
         assert 0 <= widget["x"] and widget["x"] + widget["width"] <= 24
+
+
+def described(alarm):
+    """An alarm as cloudwatch_metric_alarm_info returns it (snake case, dimensions as a list)."""
+    return {"alarm_name": alarm["name"], "metric_name": alarm["metric_name"], "namespace": alarm["namespace"],
+            "statistic": alarm["statistic"], "comparison_operator": alarm["comparison"],
+            "threshold": alarm["threshold"], "period": alarm["period"],
+            "evaluation_periods": alarm["evaluation_periods"], "datapoints_to_alarm": alarm["datapoints_to_alarm"],
+            "treat_missing_data": alarm["treat_missing_data"], "unit": alarm["unit"],
+            "alarm_description": alarm["description"], "alarm_actions": list(alarm["alarm_actions"]),
+            "ok_actions": list(alarm["ok_actions"]), "insufficient_data_actions": [],
+            "dimensions": [{"name": k, "value": v} for k, v in reversed(list(alarm["dimensions"].items()))],
+            "state_value": "ALARM"}
+
+
+def test_unchanged_alarms_are_not_applied_again():
+    desired = alarms()
+    assert cw.alarms_to_apply(desired, [described(a) for a in desired]) == []
+    assert cw.alarms_to_apply(desired, []) == desired
+
+
+@pytest.mark.parametrize("field,value", [("threshold", 81.0), ("evaluation_periods", 9), ("unit", "Count"),
+                                         ("alarm_actions", []), ("treat_missing_data", "missing"),
+                                         ("dimensions", [{"name": "ClusterName", "value": "prod"}]),
+                                         ("alarm_description", "old words")])
+def test_an_alarm_differing_in_one_field_is_applied(field, value):
+    desired = alarms()
+    current = [described(a) for a in desired]
+    current[0][field] = value
+    assert [a["name"] for a in cw.alarms_to_apply(desired, current)] == [desired[0]["name"]]

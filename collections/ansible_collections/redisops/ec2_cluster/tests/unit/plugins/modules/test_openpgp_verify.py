@@ -44,8 +44,10 @@ def keys(tmp_path_factory):
     package.write_bytes(b"a package\n" * 1000)
     signature = base / "package.deb.sig"
     gpg(signer, "--output", str(signature), "--detach-sign", str(package))
-    return {"package": package, "signature": signature, "key": signer_key, "fingerprint": signer_fpr,
-            "other_key": other_key, "other_fingerprint": other_fpr, "base": base}
+    yield {"package": package, "signature": signature, "key": signer_key, "fingerprint": signer_fpr,
+           "other_key": other_key, "other_fingerprint": other_fpr, "base": base}
+    for home in (signer, other):  # gpg started an agent per home: stop exactly those
+        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"], capture_output=True, timeout=30)
 
 
 def spaced(fingerprint):
