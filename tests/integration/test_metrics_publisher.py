@@ -15,6 +15,7 @@ import datetime
 import fcntl
 import json
 import os
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -325,3 +326,25 @@ def test_exit_codes_for_the_lock_bad_configuration_and_a_failed_publish(nodes, t
     assert result.returncode == 1, result.stderr
     assert result.duration < 30
     assert "PutMetricData" in (tmp_path / "metrics.log").read_text()
+
+
+def test_a_hung_node_is_reported_down_within_the_timeouts(nodes, tmp_path):
+    """A port that accepts connections but never answers (a node stuck in a
+    long command, a half-dead host): the publisher gives up after its
+    bounded waits and reports the node down."""
+    entry = nodes[PORTS[0]]
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 7607))
+    listener.listen(8)
+    try:
+        hung = dict(entry, dir=tmp_path)
+        (tmp_path / "node.json").write_text(json.dumps(dict(entry["config"], port=7607)))
+        (tmp_path / "agent.json").write_text((entry["dir"] / "agent.json").read_text())
+        result = run_publisher(hung, "--dry-run")
+    finally:
+        listener.close()
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)["metric_data"]
+    assert {d["MetricName"]: d["Value"] for d in data}["NodeUp"] == 0.0
+    assert result.duration < 15, result.duration
+    assert "Timeout" in (tmp_path / "metrics.log").read_text()
