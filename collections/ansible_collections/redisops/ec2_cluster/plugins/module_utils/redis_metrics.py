@@ -315,15 +315,16 @@ def persistence_errors(view: RunView) -> Optional[float]:
 
 
 def cluster_state_ok(view: RunView) -> Optional[float]:
-    """1 when this node sees cluster_state:ok."""
-    if view.sample is None:
+    """1 when this node sees cluster_state:ok (nothing when CLUSTER INFO
+    could not be read: an ACL or a non-cluster node is not a failed cluster)."""
+    if view.sample is None or not view.sample.cluster_info:
         return None
     return 1.0 if view.sample.cluster_info.get("cluster_state") == "ok" else 0.0
 
 
 def cluster_slots_ok(view: RunView) -> Optional[float]:
     """1 when this node sees every slot served by a healthy master."""
-    if view.sample is None:
+    if view.sample is None or not view.sample.cluster_info:
         return None
     return 1.0 if _float(view.sample.cluster_info, "cluster_slots_ok") == SLOT_COUNT else 0.0
 

@@ -282,6 +282,13 @@ def test_cluster_state_and_slots():
     assert rm.cluster_state_ok(view(None)) is None
 
 
+def test_no_cluster_verdict_without_cluster_info():
+    unread = sample(cluster="", nodes="")
+    assert rm.cluster_state_ok(view(unread)) is None
+    assert rm.cluster_slots_ok(view(unread)) is None
+    assert rm.az_loss_safe_metric(view(unread)) is None
+
+
 def test_az_loss_safe_with_masters_and_replicas_spread():
     assert rm.az_loss_safe_metric(view(sample())) == 1.0
 
