@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Host tools the tests need: debootstrap (base image) and redis-server, whose
-# binary the module tests start on 127.0.0.1 in temporary directories. The
+# binary the module tests start on 127.0.0.1 in temporary directories; gpg and
+# gpgv (signature checks); Debian's python3-boto3 and python3-redis, with which
+# the integration tests run the node programs as the nodes do. The redis
 # package's own service is not wanted on the host and is stopped/disabled.
 set -euo pipefail
 
 missing=()
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
+command -v gpgv >/dev/null 2>&1 || missing+=(gpgv)
+/usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
+/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
 [ ${#missing[@]} -eq 0 ] && { echo "host packages: present"; exit 0; }
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
