@@ -81,6 +81,56 @@ def list_sets(s3, bucket, prefix, cluster, max_keys: Optional[int] = None) -> Li
     return Listing(sets=sets, stray_keys=stray)
 
 
+@dataclass
+class VersionListing:
+    # set id -> every version and delete marker under the set's prefix:
+    # {key, version_id, is_latest, delete_marker, size}
+    sets: Dict[str, List[dict]]
+    stray_keys: List[str]
+
+    @property
+    def count(self) -> int:
+        return sum(len(versions) for versions in self.sets.values())
+
+
+def list_versions(s3, bucket, prefix, cluster, max_keys: Optional[int] = None) -> VersionListing:
+    """Every object version and delete marker under <prefix>/<cluster>/, by set id.
+
+    Also finds sets whose objects are all deleted (only noncurrent versions
+    or delete markers left), which list_sets cannot see. An unversioned
+    bucket answers with one version per object (version id "null").
+    Raises CatalogError like list_sets: failed, cut short or over max_keys.
+    """
+    root = layout.cluster_prefix(prefix, cluster)
+    sets: Dict[str, List[dict]] = {}
+    stray: List[str] = []
+    seen = 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=root):
+            entries = [(item, False) for item in page.get("Versions", [])]
+            entries += [(item, True) for item in page.get("DeleteMarkers", [])]
+            for item, marker in entries:
+                seen += 1
+                if max_keys is not None and seen > max_keys:
+                    raise CatalogError("more than %d object versions under s3://%s/%s: listing stopped"
+                                       % (max_keys, bucket, root))
+                parsed = layout.parse_key(item["Key"], prefix, cluster)
+                if parsed is None:
+                    stray.append(item["Key"])
+                    continue
+                sets.setdefault(parsed["set_id"], []).append({
+                    "key": item["Key"], "version_id": item.get("VersionId") or "null",
+                    "is_latest": bool(item.get("IsLatest")), "delete_marker": marker,
+                    "size": int(item.get("Size", 0))})
+            if page.get("IsTruncated") and not (page.get("NextKeyMarker") or page.get("NextVersionIdMarker")):
+                raise CatalogError("version listing of s3://%s/%s was cut short" % (bucket, root))
+    except CatalogError:
+        raise
+    except Exception as exc:  # botocore's ClientError, EndpointConnectionError, ...
+        raise CatalogError("listing versions of s3://%s/%s failed: %s" % (bucket, root, exc)) from exc
+    return VersionListing(sets=sets, stray_keys=sorted(set(stray)))
+
+
 def completeness_from_names(backup_set: BackupSet) -> Optional[bool]:
     """Decide completeness from the manifests' names alone, when that is exact.
 
