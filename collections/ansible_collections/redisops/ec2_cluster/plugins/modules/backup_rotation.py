@@ -123,7 +123,7 @@ location:
   sample: s3://acme-redis-backups/backups/prod/
 sets:
   description: Every set, newest first, with the verdict.
-  returned: always, also when refused
+  returned: success
   type: list
   elements: dict
   contains:
@@ -247,6 +247,11 @@ ARGUMENT_SPEC = dict(
 )
 
 
+def brief(result):
+    """A failure shows the table for people, not the per-set records."""
+    return {key: value for key, value in result.items() if key != "sets"}
+
+
 def run(module, s3, now):
     """Rotate and leave the module: exit_json, or fail_json with what is known."""
     params = module.params
@@ -262,9 +267,9 @@ def run(module, s3, now):
     except catalog.CatalogError as exc:
         module.fail_json(msg="Refusing to prune: %s; nothing was deleted." % exc, changed=False)
     except prune.RotationRefused as exc:
-        module.fail_json(msg="Refusing to prune: %s." % exc, **exc.result)
+        module.fail_json(msg="Refusing to prune: %s." % exc, **brief(exc.result))
     except prune.PruneError as exc:
-        module.fail_json(msg="Backup rotation failed part-way: %s." % exc, **exc.result)
+        module.fail_json(msg="Backup rotation failed part-way: %s." % exc, **brief(exc.result))
     module.exit_json(**result)
 
 
