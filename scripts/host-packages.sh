@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Host tools the tests need: debootstrap (base image) and redis-server, whose
-# binary the module tests start on 127.0.0.1 in temporary directories. The
-# package's own service is not wanted on the host and is stopped/disabled.
+# Host tools the tests need: debootstrap (base image), redis-server, whose
+# binary the module tests start on 127.0.0.1 in temporary directories, and
+# cron, whose crontab binary ansible.builtin.cron needs (the backup rotation
+# schedule). The packages' own services are not wanted on the host and are
+# stopped/disabled.
 set -euo pipefail
 
 missing=()
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v crontab >/dev/null 2>&1 || missing+=(cron)
 [ ${#missing[@]} -eq 0 ] && { echo "host packages: present"; exit 0; }
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -19,5 +22,12 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [[ " ${missing[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then
   systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+fi
+if [[ " ${missing[*]} " == *" cron "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now cron.service >/dev/null 2>&1 || true
+  else
+    service cron stop >/dev/null 2>&1 || true
+  fi
 fi
 echo "host packages: ready"
