@@ -189,6 +189,17 @@ def test_a_listing_that_fails_on_a_later_page_deletes_nothing(s3):
     assert len(calls) == 2 and versions_under(s3, "backups/c1/") == before
 
 
+def test_an_unreadable_manifest_that_decides_completeness_deletes_nothing(s3):
+    for offset in range(10):
+        put_set(s3, day(offset))
+    split = [[(0, 100), (5461, 10922)], [(101, 5460), (10923, 16383)]]   # name bounds overlap: manifests are read
+    put_set(s3, day(12), shards=split)                                  # "{"format": 1}" is no valid manifest
+    before = versions_under(s3, "backups/c1/")
+    with pytest.raises(catalog.CatalogError, match="manifest backups/c1/%s/shard-0-10922.manifest.json" % day(12)):
+        prune.rotate(s3, BUCKET, "backups", "c1", NOW)
+    assert versions_under(s3, "backups/c1/") == before
+
+
 def test_a_failed_delete_stops_and_says_what_was_deleted(s3):
     for offset in range(12):
         put_set(s3, day(offset))
