@@ -38,6 +38,10 @@ CLUSTER = "bench"
 WHOLE = [(0, 16383)]
 
 
+def progress(text):
+    print("... %s" % text, file=sys.stderr, flush=True)
+
+
 def write_sets(s3, count, now):
     newest = now.replace(minute=0, second=0, microsecond=0)
     ids = [layout.format_set_id(newest - dt.timedelta(hours=h)) for h in range(count)]
@@ -83,6 +87,7 @@ def main():
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         now = dt.datetime.now(dt.timezone.utc)
+        progress("writing %d sets" % args.sets)
         started = time.perf_counter()
         ids = write_sets(s3, args.sets, now)
         setup = time.perf_counter() - started
@@ -93,19 +98,23 @@ def main():
             plan = rotation.plan_rotation(ids, 7, 4, 3)
             pure = min(pure, time.perf_counter() - started)
 
+        progress("check-mode rotation")
         started = time.perf_counter()
         dry = prune.rotate(s3, BUCKET, "backups", CLUSTER, now, check_mode=True)
         dry_total = time.perf_counter() - started
 
+        progress("real rotation")
         started = time.perf_counter()
         real = prune.rotate(s3, BUCKET, "backups", CLUSTER, now)
         real_total = time.perf_counter() - started
         assert real["deleted"] == dry["deleted"] and len(real["kept"]) == len(rotation.kept(plan))
         deleted_versions = real["deleted_versions"]
 
+        progress("writing %d plain objects" % deleted_versions)
         plain = write_plain(s3, deleted_versions)
         plain_seconds, plain_requests = plain_delete(s3, plain)
 
+        progress("second rotation")
         again = prune.rotate(s3, BUCKET, "backups", CLUSTER, now)
         assert not again["changed"]
 
