@@ -190,7 +190,7 @@ def test_refuses_when_the_listing_fails(sandbox):
 
 def test_refuses_when_the_listing_is_cut_short_by_the_bound(sandbox):
     before = history_of(sandbox["s3"], "bounded", range(30))     # 180 objects
-    assert_refused(sandbox, "bounded", before, "more than 150 objects", "-e", "backup_rotation_max_objects=150")
+    assert_refused(sandbox, "bounded", before, "more than 150 object versions", "-e", "backup_rotation_max_objects=150")
 
 
 def test_refuses_without_a_complete_set(sandbox):

@@ -116,8 +116,7 @@ def rotate(s3, bucket, prefix, cluster, now, keep_daily=7, keep_weekly=4, keep_m
     check_params(prefix, cluster, keep_daily, keep_weekly, keep_monthly, incomplete_grace_days,
                  max_newest_age_hours, max_objects, batch_size)
     started = time.monotonic()
-    listing = catalog.list_sets(s3, bucket, prefix, cluster, max_keys=max_objects)
-    versions = catalog.list_versions(s3, bucket, prefix, cluster, max_keys=max_objects)
+    listing, versions = catalog.list_sets_and_versions(s3, bucket, prefix, cluster, max_keys=max_objects)
     complete = {set_id: catalog.is_complete(s3, bucket, prefix, cluster, backup_set)
                 for set_id, backup_set in listing.sets.items()}
     listed = time.monotonic()

@@ -20,7 +20,7 @@ description:
     bucket keeps nothing of it) with C(DeleteObjects) batches of at most 1000 keys. Any key that fails
     to delete fails the task, which then reports what was and was not deleted.
   - Nothing is deleted, and the task fails, when the listing failed or was cut short (more than
-    O(max_objects)), when no complete set exists, or when the newest complete set is older than
+    O(max_objects) versions), when no complete set exists, or when the newest complete set is older than
     O(max_newest_age_hours). Backups may be failing then, and pruning would only lose history.
   - Check mode lists and plans exactly as a real run does, including what would be deleted with
     object and version counts, and deletes nothing.
@@ -68,8 +68,9 @@ options:
     default: 48
   max_objects:
     description:
-      - Upper bound on the objects, and separately on the object versions and delete markers, listed
-        under the cluster's prefix. More than that is treated like a failed listing (nothing is deleted).
+      - Upper bound on the object versions and delete markers listed under the cluster's prefix (one
+        listing of versions gives both the current objects and what deleting a set removes). More
+        than that is treated like a failed listing (nothing is deleted).
     type: int
     default: 100000
   delete_batch_size:

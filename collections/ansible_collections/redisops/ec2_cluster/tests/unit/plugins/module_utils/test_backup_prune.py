@@ -124,6 +124,23 @@ def test_other_clusters_and_stray_keys_are_left_alone(s3):
     assert len(versions_under(s3, "backups/c1/README")) == 1
 
 
+def test_one_version_listing_gives_what_list_sets_gives(s3):
+    history(s3)
+    put_set(s3, day(45), manifests=False)
+    s3.put_object(Bucket=BUCKET, Key="backups/c1/stray", Body=b"x")
+    s3.put_object(Bucket=BUCKET, Key="backups/c1/gone", Body=b"x")
+    s3.delete_object(Bucket=BUCKET, Key="backups/c1/gone")
+    current, versions = catalog.list_sets_and_versions(s3, BUCKET, "backups", "c1")
+    plain = catalog.list_sets(s3, BUCKET, "backups", "c1")
+    assert current.stray_keys == plain.stray_keys == ["backups/c1/stray"]
+    assert versions.stray_keys == ["backups/c1/gone", "backups/c1/stray"]
+    assert sorted(current.sets) == sorted(plain.sets)
+    for set_id, backup_set in plain.sets.items():
+        assert current.sets[set_id].objects == backup_set.objects
+    assert len(versions.sets[day(30)]) == 6 + 1 and len(versions.sets[day(31)]) == 6 + 2
+    assert versions.count == 41 * 6 - 3 + 1 + 2 and catalog.list_versions(s3, BUCKET, "backups", "c1").sets == versions.sets
+
+
 def test_deletion_order_keeps_an_interrupted_run_safe():
     def v(key, latest, marker=False, version="1"):
         return {"key": key, "version_id": version, "is_latest": latest, "delete_marker": marker, "size": 0}
@@ -161,7 +178,7 @@ def test_a_listing_over_the_bound_is_refused(s3):
     for offset in range(10):
         put_set(s3, day(offset))
     before = versions_under(s3, "backups/c1/")
-    with pytest.raises(catalog.CatalogError, match="more than 59 objects"):
+    with pytest.raises(catalog.CatalogError, match="more than 59 object versions"):
         prune.rotate(s3, BUCKET, "backups", "c1", NOW, max_objects=59)
     s3.put_object(Bucket=BUCKET, Key=layout.data_key("backups", "c1", day(9), THREE[0]), Body=b"v2")
     with pytest.raises(catalog.CatalogError, match="more than 60 object versions"):
@@ -273,7 +290,7 @@ def test_module_outcomes(s3):
     assert status == "failed" and result["msg"].startswith("Refusing to prune: the newest complete backup set")
     assert result["msg"].endswith("nothing was deleted under s3://%s/backups/c1/." % BUCKET) and result["table"]
     status, result = outcome(s3, max_objects=10)
-    assert status == "failed" and "more than 10 objects" in result["msg"] and "nothing was deleted" in result["msg"]
+    assert status == "failed" and "more than 10 object versions" in result["msg"] and "nothing was deleted" in result["msg"]
     status, result = outcome(s3, keep_daily=-3)
     assert status == "failed" and result["msg"] == "Invalid backup rotation settings: keep_daily must be >= 0, not -3"
     status, result = outcome(s3, check_mode=True, max_newest_age_hours=100.0)
