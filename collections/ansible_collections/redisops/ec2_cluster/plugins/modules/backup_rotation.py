@@ -169,8 +169,8 @@ newest_complete:
   returned: always
   type: str
 kept:
-  description: Ids of the sets kept (all of them when refused).
-  returned: always
+  description: Ids of the sets kept.
+  returned: success
   type: list
   elements: str
 deleted:
@@ -250,7 +250,7 @@ ARGUMENT_SPEC = dict(
 
 def brief(result):
     """A failure shows the table for people, not the per-set records."""
-    return {key: value for key, value in result.items() if key != "sets"}
+    return {key: value for key, value in result.items() if key not in ("sets", "kept")}
 
 
 def run(module, s3, now):
