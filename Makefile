@@ -28,7 +28,7 @@ TEST_STEPS := setup lint+unit+iac-check molecule-redis_image \
               molecule-redis_node_tls+bake-test e2e
 
 .PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
-        molecule-% bake-test e2e site lock clean iac-venv iac-check lock-iac
+        molecule-% bake-test e2e site lock clean iac-venv iac-check lock-iac rotation-test bench-rotation
 
 help: ## List the targets with one line each
 	@grep -hE '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | \
@@ -98,6 +98,12 @@ bake-test: setup ## The AMI bake against a private sandbox (tests/bake)
 
 e2e: setup ## site.yml end to end on a private sandbox, twice (tests/e2e)
 	python -m pytest tests/e2e -v -p no:cacheprovider
+
+rotation-test: venv host-packages ## Backup rotation playbooks against a private moto S3 (tests/integration, ports 5150-5151)
+	flock /tmp/redisops-local.lock python -m pytest tests/integration/test_backup_rotation.py -v -p no:cacheprovider
+
+bench-rotation: venv ## Backup rotation of 10,000 sets against a private moto S3 (port 5153): list, plan, prune
+	flock /tmp/redisops-local.lock python bench/bench_rotation.py
 
 site: venv ## ansible-playbook site.yml against the default inventory
 	ansible-playbook site.yml

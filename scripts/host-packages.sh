@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Host tools the tests need: debootstrap (base image) and redis-server, whose
+# Host tools the tests need: debootstrap (base image); redis-server, whose
 # binary the module tests start on 127.0.0.1 in temporary directories; gpg and
 # gpgv (signature checks); Debian's python3-boto3 and python3-redis, with which
-# the integration tests run the node programs as the nodes do. The redis
-# package's own service is not wanted on the host and is stopped/disabled.
+# the integration tests run the node programs as the nodes do; cron, whose
+# crontab binary ansible.builtin.cron needs (the backup rotation schedule).
+# The packages' own services are not wanted on the host and are stopped.
 set -euo pipefail
 
 missing=()
@@ -13,6 +14,7 @@ command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v gpgv >/dev/null 2>&1 || missing+=(gpgv)
 /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
 /usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
+command -v crontab >/dev/null 2>&1 || missing+=(cron)
 [ ${#missing[@]} -eq 0 ] && { echo "host packages: present"; exit 0; }
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
@@ -25,5 +27,12 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 if [[ " ${missing[*]} " == *" redis-server "* ]] && [ -d /run/systemd/system ]; then
   systemctl disable --now redis-server.service >/dev/null 2>&1 || true
+fi
+if [[ " ${missing[*]} " == *" cron "* ]]; then
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now cron.service >/dev/null 2>&1 || true
+  else
+    service cron stop >/dev/null 2>&1 || true
+  fi
 fi
 echo "host packages: ready"

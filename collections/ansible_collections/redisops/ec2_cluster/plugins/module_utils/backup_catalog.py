@@ -81,6 +81,78 @@ def list_sets(s3, bucket, prefix, cluster, max_keys: Optional[int] = None) -> Li
     return Listing(sets=sets, stray_keys=stray)
 
 
+@dataclass
+class VersionListing:
+    # set id -> every version and delete marker under the set's prefix:
+    # {key, version_id, is_latest, delete_marker, size}
+    sets: Dict[str, List[dict]]
+    stray_keys: List[str]
+
+    @property
+    def count(self) -> int:
+        return sum(len(versions) for versions in self.sets.values())
+
+
+def list_versions(s3, bucket, prefix, cluster, max_keys: Optional[int] = None) -> VersionListing:
+    """Every object version and delete marker under <prefix>/<cluster>/, by set id.
+
+    Also finds sets whose objects are all deleted (only noncurrent versions
+    or delete markers left), which list_sets cannot see. An unversioned
+    bucket answers with one version per object (version id "null").
+    Raises CatalogError like list_sets: failed, cut short or over max_keys.
+    """
+    return list_sets_and_versions(s3, bucket, prefix, cluster, max_keys)[1]
+
+
+def list_sets_and_versions(s3, bucket, prefix, cluster, max_keys: Optional[int] = None):
+    """(Listing, VersionListing) from one pass over the object versions.
+
+    The Listing holds the current objects (latest versions that are not
+    delete markers), exactly what list_sets would return, and both come from
+    the same snapshot: a rotation never plans on one listing and deletes from
+    another. max_keys bounds the versions and delete markers seen.
+    """
+    root = layout.cluster_prefix(prefix, cluster)
+    sets: Dict[str, BackupSet] = {}
+    versions: Dict[str, List[dict]] = {}
+    stray: List[str] = []
+    stray_current: List[str] = []
+    seen = 0
+    try:
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=root):
+            entries = [(item, False) for item in page.get("Versions", [])]
+            entries += [(item, True) for item in page.get("DeleteMarkers", [])]
+            for item, marker in entries:
+                seen += 1
+                if max_keys is not None and seen > max_keys:
+                    raise CatalogError("more than %d object versions under s3://%s/%s: listing stopped"
+                                       % (max_keys, bucket, root))
+                current = bool(item.get("IsLatest")) and not marker
+                parsed = layout.parse_key(item["Key"], prefix, cluster)
+                if parsed is None:
+                    stray.append(item["Key"])
+                    if current:
+                        stray_current.append(item["Key"])
+                    continue
+                versions.setdefault(parsed["set_id"], []).append({
+                    "key": item["Key"], "version_id": item.get("VersionId") or "null",
+                    "is_latest": bool(item.get("IsLatest")), "delete_marker": marker,
+                    "size": int(item.get("Size", 0))})
+                if current:
+                    entry = sets.setdefault(parsed["set_id"], BackupSet(parsed["set_id"]))
+                    entry.objects[parsed["name"]] = {"key": item["Key"], "size": int(item.get("Size", 0)),
+                                                     "etag": item.get("ETag", "").strip('"'),
+                                                     "last_modified": item.get("LastModified")}
+            if page.get("IsTruncated") and not (page.get("NextKeyMarker") or page.get("NextVersionIdMarker")):
+                raise CatalogError("version listing of s3://%s/%s was cut short" % (bucket, root))
+    except CatalogError:
+        raise
+    except Exception as exc:  # botocore's ClientError, EndpointConnectionError, ...
+        raise CatalogError("listing versions of s3://%s/%s failed: %s" % (bucket, root, exc)) from exc
+    return (Listing(sets=sets, stray_keys=sorted(set(stray_current))),
+            VersionListing(sets=versions, stray_keys=sorted(set(stray))))
+
+
 def completeness_from_names(backup_set: BackupSet) -> Optional[bool]:
     """Decide completeness from the manifests' names alone, when that is exact.
 
