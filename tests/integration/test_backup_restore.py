@@ -475,10 +475,12 @@ def test_restore_into_four_masters_moves_keys_through_cluster_routing(env, backu
     for shard in restore_plan["shards"]:
         node, fact = by_host[shard["target_host"]]
         moved = run_module(redis_rdb_migrate, dict(
-            rdb=os.path.join(fact["data_dir"], "restore", SET_ID, shard["name"] + ".rdb"),
+            rdbs=[os.path.join(fact["data_dir"], "restore", SET_ID, shard["name"] + ".rdb")],
             server_bin="/usr/bin/redis-server", login_host=node.ip, login_port=node.port, username=ADMIN[0],
             password=ADMIN[1], batch_keys=500, timeout=120))
-        found[shard["name"]] = (shard["keys_expected"], moved["keys_moved"])
+        (result,) = moved["shards"]
+        assert result["name"] == shard["name"]
+        found[shard["name"]] = (shard["keys_expected"], result["keys_moved"])
     assert all(expected == got for expected, got in found.values()), found
     assert snapshot(target.nodes) == env["expected"]
     assert sum(node.client().dbsize() for node in target.nodes) == len(env["expected"])

@@ -129,3 +129,28 @@ def plan_restore(manifests, nodes, force=False):
             hosts[master["host"]]["flush"] = int(master.get("keys") or 0) > 0
     return {"mode": SAME_SHAPE if same else REDISTRIBUTE, "shards": shards, "hosts": hosts,
             "keys_expected": sum(s["keys_expected"] for s in shards)}
+
+
+def report(plan, loaded_by_host, moved_by_host):
+    """Keys expected (manifest) and found per shard once the restore ran.
+
+    loaded_by_host: host -> redis_node_data result of the master (same shape);
+    moved_by_host: host -> redis_rdb_migrate result (redistribute).
+    """
+    rows = []
+    for shard in plan["shards"]:
+        host = shard["target_host"]
+        found = None
+        if plan["mode"] == SAME_SHAPE:
+            found = (loaded_by_host.get(host) or {}).get("keys")
+        else:
+            for result in (moved_by_host.get(host) or {}).get("shards", []):
+                if result.get("name") == shard["name"]:
+                    found = result.get("keys_moved")
+        rows.append({"shard": shard["name"], "host": host, "keys_expected": shard["keys_expected"],
+                     "keys_found": found, "match": found == shard["keys_expected"]})
+    lines = ["%s on %s: %d keys expected (manifest), %s found" % (
+        r["shard"], r["host"], r["keys_expected"], "?" if r["keys_found"] is None else r["keys_found"])
+        for r in rows]
+    return {"set_id": plan.get("set_id"), "mode": plan["mode"], "shards": rows, "lines": lines,
+            "all_found": all(r["match"] for r in rows)}

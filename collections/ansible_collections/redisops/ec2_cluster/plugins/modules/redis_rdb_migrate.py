@@ -16,15 +16,16 @@ description:
     O(rdb), then moves its keys with C(MIGRATE ... REPLACE KEYS) in batches to the masters that own their slots, as
     C(CLUSTER SLOTS) of the node at O(login_host):O(login_port) says. Slots are computed locally (CRC16 of the key or
     its hash tag), so every batch goes to one master. Keys keep their TTLs.
-  - Stops the temporary server at the end, also on failure. The staging RDB itself is left unchanged.
+  - Stops the temporary server at the end, also on failure. The staging RDBs themselves are left unchanged.
 author:
   - redisops maintainers
 extends_documentation_fragment:
   - redisops.ec2_cluster.redis_connection
 options:
-  rdb:
-    description: The verified RDB of the shard.
-    type: path
+  rdbs:
+    description: The verified RDBs of the shards this node moves, one after the other.
+    type: list
+    elements: path
     required: true
   server_bin:
     description: The engine's server binary.
@@ -57,7 +58,8 @@ attributes:
 EXAMPLES = r"""
 - name: Move the shard's keys into the cluster
   redisops.ec2_cluster.redis_rdb_migrate:
-    rdb: /var/lib/redis-node/restore/20261127T020000Z/shard-0-5460.rdb
+    rdbs:
+      - /var/lib/redis-node/restore/20261127T020000Z/shard-0-5460.rdb
     server_bin: /usr/bin/redis-server
     run_as: redis
     username: admin
@@ -65,24 +67,30 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
-keys_loaded:
-  description: Keys the temporary server loaded from the RDB (expired ones are not loaded).
+shards:
+  description: One entry per RDB of O(rdbs).
   returned: success
-  type: int
-keys_moved:
-  description: Keys moved into the cluster.
-  returned: success
-  type: int
-migrate_calls:
-  description: MIGRATE commands sent.
-  returned: success
-  type: int
-seconds:
-  description: Time spent moving keys.
-  returned: success
-  type: float
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: The RDB's file name without C(.rdb) (the shard name).
+      type: str
+    keys_loaded:
+      description: Keys the temporary server loaded from the RDB (expired ones are not loaded).
+      type: int
+    keys_moved:
+      description: Keys moved into the cluster.
+      type: int
+    migrate_calls:
+      description: MIGRATE commands sent.
+      type: int
+    seconds:
+      description: Time spent moving keys.
+      type: float
 """
 
+import os
 import time
 import traceback
 
@@ -138,9 +146,28 @@ def move_keys(temp, owners, params, deadline):
     raise RuntimeError("%d keys are still on the temporary server after 3 passes" % int(temp.call("DBSIZE")))
 
 
+def move_rdb(params, rdb, cluster, owners):
+    tls = None
+    if params["tls"]:
+        tls = {"ca_cert": params["tls_ca_cert_file"], "cert": params["tls_cert_file"], "key": params["tls_key_file"]}
+    server = restore_node.TempServer(params["server_bin"], rdb, user=params["run_as"], tls=tls)
+    try:
+        temp = server.start(params["timeout"])
+        loaded = int(temp.call("DBSIZE"))
+        started = time.monotonic()
+        calls = move_keys(temp, owners, params, started + params["timeout"])
+        seconds = round(time.monotonic() - started, 3)
+        temp.close()
+    finally:
+        server.stop()
+    name = os.path.basename(rdb)
+    return {"name": name[:-4] if name.endswith(".rdb") else name, "rdb": rdb, "keys_loaded": loaded,
+            "keys_moved": loaded, "migrate_calls": calls, "seconds": seconds}
+
+
 def main():
     spec = restore_node.connection_argument_spec()
-    spec.update(rdb=dict(type="path", required=True), server_bin=dict(type="path", required=True),
+    spec.update(rdbs=dict(type="list", elements="path", required=True), server_bin=dict(type="path", required=True),
                 run_as=dict(type="str"), batch_keys=dict(type="int", default=1000),
                 migrate_timeout_ms=dict(type="int", default=60000), timeout=dict(type="int", default=3600))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
@@ -148,27 +175,19 @@ def main():
         module.fail_json(msg=missing_required_lib("redis"), exception=repr(redis_nodes.REDIS_IMPORT_ERROR))
     params = module.params
     if module.check_mode:
-        module.exit_json(changed=True)
-    tls = None
-    if params["tls"]:
-        tls = {"ca_cert": params["tls_ca_cert_file"], "cert": params["tls_cert_file"], "key": params["tls_key_file"]}
-    server = restore_node.TempServer(params["server_bin"], params["rdb"], user=params["run_as"], tls=tls)
+        module.exit_json(changed=bool(params["rdbs"]), shards=[])
     cluster = redis_nodes.NodeClient(restore_node.address_of(params), restore_node.settings_from(params))
+    shards = []
     try:
-        temp = server.start(params["timeout"])
-        loaded = int(temp.call("DBSIZE"))
         owners = slot_owners(cluster)
-        started = time.monotonic()
-        calls = move_keys(temp, owners, params, started + params["timeout"])
-        seconds = round(time.monotonic() - started, 3)
-        temp.close()
+        for rdb in params["rdbs"]:
+            shards.append(move_rdb(params, rdb, cluster, owners))
     except (RuntimeError, TimeoutError, redis_nodes.RedisError) as exc:
-        module.fail_json(msg="moving the keys of %s failed: %s" % (params["rdb"], exc),
-                         exception=traceback.format_exc())
+        module.fail_json(msg="moving the keys of %s failed: %s" % (params["rdbs"][len(shards)], exc),
+                         exception=traceback.format_exc(), shards=shards)
     finally:
-        server.stop()
         cluster.close()
-    module.exit_json(changed=True, keys_loaded=loaded, keys_moved=loaded, migrate_calls=calls, seconds=seconds)
+    module.exit_json(changed=bool(shards), shards=shards)
 
 
 if __name__ == "__main__":
