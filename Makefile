@@ -23,11 +23,11 @@ MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
 # Steps joined with + run in parallel. redis_image goes first: the other
 # scenarios start from the node images it commits. The sandbox steps share
 # the sandbox network and run one after another, next to the scenarios.
-TEST_STEPS := setup lint+unit molecule-redis_image \
+TEST_STEPS := setup lint+unit+integration molecule-redis_image \
               molecule-redis_node+molecule-cluster+sandbox-test \
               molecule-redis_node_tls+bake-test e2e
 
-.PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
+.PHONY: help deploy test setup venv host-packages docker base-image lint unit integration molecule \
         molecule-% bake-test e2e site lock clean
 
 help: ## List the targets with one line each
@@ -62,6 +62,11 @@ lint: venv ## yamllint and ansible-lint (production profile)
 
 unit: venv host-packages ## Unit tests of the collection's plugins, modules and module_utils
 	cd $(COLLECTION) && PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections python -m pytest tests/unit -q
+
+# Real redis-server clusters and moto on fixed loopback ports (one run at a
+# time per machine); the backup tests mount a small tmpfs (root).
+integration: venv host-packages ## Integration tests: collection code and node programs against real servers (tests/integration)
+	flock /tmp/redisops-local.lock python -m pytest tests/integration -v -p no:cacheprovider
 
 molecule: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every Molecule scenario
 
