@@ -37,6 +37,7 @@ sys.path[:0] = [str(ROOT / "collections"), str(ROOT / "tests/integration")]
 
 import redis  # noqa: E402
 from boto3.s3.transfer import TransferConfig  # noqa: E402
+from botocore.config import Config  # noqa: E402
 
 from local_cluster import ADMIN, AGENT, LocalCluster  # noqa: E402
 from moto_server import REGION, client, moto_server  # noqa: E402
@@ -137,7 +138,9 @@ def bench_size(tmp, endpoint, s3, key_arn, size_gb, set_id, buffer_counts):
 
         dump = Path(node.dir) / "dump.rdb"
         started = time.monotonic()
-        s3.upload_file(str(dump), BUCKET, "plain/%s.rdb" % set_id, ExtraArgs={
+        # moto takes minutes to assemble a multi-GB object: a long read timeout, no retry of the completion
+        plain = client("s3", endpoint, config=Config(read_timeout=1800, retries={"max_attempts": 1}))
+        plain.upload_file(str(dump), BUCKET, "plain/%s.rdb" % set_id, ExtraArgs={
             "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn}, Config=TransferConfig())
         row["plain_s"] = time.monotonic() - started
         source.stop_all()

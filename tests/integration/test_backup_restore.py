@@ -20,6 +20,7 @@ import random
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -419,7 +420,7 @@ def test_restore_into_a_fresh_cluster_of_the_same_shape(env, backup):
         staged = os.path.join(fact["data_dir"], "restore", SET_ID, shard["name"] + ".rdb")
         placed = run_module(redis_rdb_place, dict(
             rdb=staged, sha256=shard["object"]["uncompressed_sha256"], data_dir=fact["data_dir"],
-            dbfilename=fact["dbfilename"], appenddirname=fact["appenddirname"], port=node.port,
+            dbfilename=fact["dbfilename"], appenddirname=fact["appenddirname"], host=node.ip, port=node.port,
             previous_dir=os.path.join(fact["data_dir"], "restore", SET_ID, "previous")))
         assert placed["changed"] and any(p.endswith("appendonlydir") for p in placed["moved"])
         # what the role's runtime drop-in does: the unit's command line + --appendonly no
@@ -484,6 +485,55 @@ def test_restore_into_four_masters_moves_keys_through_cluster_routing(env, backu
     assert all(expected == got for expected, got in found.values()), found
     assert snapshot(target.nodes) == env["expected"]
     assert sum(node.client().dbsize() for node in target.nodes) == len(env["expected"])
+
+
+def test_the_restore_role_through_ansible_playbook_into_two_masters(env, backup):
+    """The role redis_restore as the playbook runs it (node modules under the
+    node's /usr/bin/python3), here on the path that needs no systemd: a
+    3-shard set into 2 masters. Check mode first: plans, verifies, changes nothing."""
+    specs = [("127.0.0.%d" % (61 + i), 7461 + i, ZONES[i]) for i in range(2)]
+    target = LocalCluster(str(env["tmp"] / "role"), specs)
+    env["clusters"].append(target)
+    target.start_all()
+    target.form(target.nodes)
+    work = env["tmp"] / "role-run"
+    work.mkdir()
+    hosts = {}
+    for index, node in enumerate(target.nodes):
+        path, _config = node_json(node, env["tmp"], env["key_arn"], env["endpoint"], name="role-%d.json" % index)
+        hosts["node%d" % index] = {
+            "ansible_connection": "local", "ansible_python_interpreter": NODE_PYTHON,
+            "redis_restore_node_config": str(path),
+            # the test servers run as root in root's temporary directories
+            "ansible_local": {"redis_image": {"user": "root", "group": "root"}}}
+    inventory = {"all": {"children": {"redis_cluster": {"hosts": hosts}}, "vars": {
+        "cluster_facts_outputs": {"backup_bucket": BUCKET, "cluster_name": CLUSTER, "region": REGION},
+        "cluster_facts_admin_user": {"name": ADMIN[0], "password": ADMIN[1]},
+        "redisops_aws_region": REGION, "redisops_aws_endpoint_url": env["endpoint"],
+        "redisops_aws_access_key": "testing", "redisops_aws_secret_key": "testing",
+        "redis_restore_require_all_keys": True, "redis_restore_timeout_s": 120}}}
+    (work / "inventory.json").write_text(json.dumps(inventory))
+    (work / "play.yml").write_text(
+        "- hosts: redis_cluster\n  gather_facts: false\n  any_errors_fatal: true\n"
+        "  roles:\n    - role: redis_restore\n      vars:\n        redis_restore_set: %s\n" % SET_ID)
+    run_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
+                   AWS_EC2_METADATA_DISABLED="true", AWS_CONFIG_FILE=os.devnull,
+                   AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    playbook = [str(Path(sys.executable).with_name("ansible-playbook")), "-i", str(work / "inventory.json"),
+                str(work / "play.yml")]
+
+    checked = subprocess.run(playbook + ["--check"], env=run_env, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-2000:]
+    assert sum(node.client().dbsize() for node in target.nodes) == 0
+
+    done = subprocess.run(playbook, env=run_env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    for manifest in manifests_of(env["s3"], SET_ID).values():
+        name = layout.shard_name(manifest["shard"]["first_slot"], manifest["shard"]["last_slot"])
+        assert "%s on node" % name in done.stdout and "%d keys expected (manifest), %d found" % (
+            manifest["keys"], manifest["keys"]) in done.stdout
+    assert snapshot(target.nodes) == env["expected"]
+    assert not os.path.exists(os.path.join(target.nodes[0].dir, "restore", SET_ID)), "staging removed"
 
 
 # ---------------------------------------------------------------- refusals at restore

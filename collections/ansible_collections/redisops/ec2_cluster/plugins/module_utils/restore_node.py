@@ -185,7 +185,8 @@ class TempServer:
                 if client is None:
                     client = redis_nodes.NodeClient("127.0.0.1:%d" % self.port, redis_nodes.ConnectionSettings(
                         password=self.password, connect_timeout=2, command_timeout=120))
-                if "loading:0" in client.text("INFO", "persistence"):
+                # field by field: "async_loading:0" also contains "loading:0"
+                if redis_nodes.parse_info(client.text("INFO", "persistence")).get("loading") == "0":
                     return client
             except redis_nodes.RedisError:
                 pass

@@ -45,8 +45,12 @@ options:
     description: Where the node's previous RDB and AOF directory are moved (same file system).
     type: path
     required: true
+  host:
+    description: Address of the node; something answering at O(host):O(port) means the node runs.
+    type: str
+    default: 127.0.0.1
   port:
-    description: Client port of the node; something answering there means the node runs.
+    description: Client port of the node.
     type: int
     default: 6379
   owner:
@@ -106,6 +110,7 @@ def main():
             dbfilename=dict(type="str", default="dump.rdb"),
             appenddirname=dict(type="str", default="appendonlydir"),
             previous_dir=dict(type="path", required=True),
+            host=dict(type="str", default="127.0.0.1"),
             port=dict(type="int", default=6379),
             owner=dict(type="str"),
             group=dict(type="str"),
@@ -125,9 +130,9 @@ def main():
         pass
     if not os.path.isfile(p["rdb"]):
         module.fail_json(msg="the staged RDB %s does not exist" % p["rdb"], **result)
-    if restore_node.port_answers("127.0.0.1", p["port"]):
-        module.fail_json(msg="something answers on port %d: stop the node before placing its RDB" % p["port"],
-                         **result)
+    if restore_node.port_answers(p["host"], p["port"]):
+        module.fail_json(msg="something answers at %s:%d: stop the node before placing its RDB" % (
+            p["host"], p["port"]), **result)
     if os.stat(p["rdb"]).st_dev != os.stat(p["data_dir"]).st_dev:
         module.fail_json(msg="%s is not on the file system of %s" % (p["rdb"], p["data_dir"]), **result)
     aof = os.path.join(p["data_dir"], p["appenddirname"])
