@@ -23,11 +23,11 @@ MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
 # Steps joined with + run in parallel. redis_image goes first: the other
 # scenarios start from the node images it commits. The sandbox steps share
 # the sandbox network and run one after another, next to the scenarios.
-TEST_STEPS := setup lint+unit+iac-check molecule-redis_image \
+TEST_STEPS := setup lint+unit+integration+iac-check molecule-redis_image \
               molecule-redis_node+molecule-cluster+sandbox-test \
               molecule-redis_node_tls+bake-test e2e
 
-.PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
+.PHONY: help deploy test setup venv host-packages docker base-image lint unit integration molecule \
         molecule-% bake-test e2e site lock clean iac-venv iac-check lock-iac rotation-test bench-rotation
 
 help: ## List the targets with one line each
@@ -63,6 +63,12 @@ lint: venv ## yamllint and ansible-lint (production profile)
 unit: venv host-packages ## Unit tests of the collection's plugins, modules and module_utils
 	cd $(COLLECTION) && PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections python -m pytest tests/unit -q
 
+# Real redis-server clusters and moto on fixed loopback ports (one run at a
+# time per machine); the backup tests mount a small tmpfs (root).
+integration: venv host-packages ## Integration tests: collection code and node programs against real servers (tests/integration)
+	flock /tmp/redisops-local.lock python -m pytest tests/integration -v -p no:cacheprovider
+
+
 # terraform/ and iam/ checked offline: no terraform binary, no provider, no
 # network. The checkers live in their own environments (.venv-iac: pytest,
 # python-hcl2, parliament; .venv-checkov: checkov, whose python-hcl2 fork has
@@ -77,10 +83,9 @@ iac-venv: ## Create or reuse .venv-iac and .venv-checkov (pinned tool environmen
 	  scripts/venv.sh .venv-checkov requirements-checkov.txt; checkov=$$?; \
 	  wait $$iac && exit $$checkov
 
-iac-check: iac-venv venv ## terraform/ and iam/ offline: HCL tests, parliament, checkov, and moto enforcing the node policy
+iac-check: iac-venv venv ## terraform/ and iam/ offline: HCL tests, parliament, checkov
 	PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections $(IAC_VENV)/bin/python -m pytest tests/iac -q -p no:cacheprovider
 	$(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov -d terraform --framework terraform --skip-download --compact
-	flock /tmp/redisops-local.lock python -m pytest tests/integration -v -p no:cacheprovider
 
 lock-iac: venv ## Re-resolve requirements-iac.txt and requirements-checkov.txt from their .in files
 	@for name in iac checkov; do \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host tools the tests need: debootstrap (base image); redis-server, whose
 # binary the module tests start on 127.0.0.1 in temporary directories; gpg and
-# gpgv (signature checks); Debian's python3-boto3 and python3-redis, with which
+# gpgv (signature checks); Debian's python3-boto3, python3-redis and python3-zstandard, with which
 # the integration tests run the node programs as the nodes do; cron, whose
 # crontab binary ansible.builtin.cron needs (the backup rotation schedule).
 # The packages' own services are not wanted on the host and are stopped.
@@ -12,9 +12,10 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v gpg >/dev/null 2>&1 || missing+=(gnupg)
 command -v gpgv >/dev/null 2>&1 || missing+=(gpgv)
-/usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
-/usr/bin/python3 -c 'import redis' >/dev/null 2>&1 || missing+=(python3-redis)
 command -v crontab >/dev/null 2>&1 || missing+=(cron)
+for module in boto3:python3-boto3 redis:python3-redis zstandard:python3-zstandard; do
+  /usr/bin/python3 -c "import ${module%%:*}" >/dev/null 2>&1 || missing+=("${module#*:}")
+done
 [ ${#missing[@]} -eq 0 ] && { echo "host packages: present"; exit 0; }
 
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then

@@ -69,9 +69,9 @@ def reset(endpoint):
         pass
 
 
-def client(service, endpoint, **keys):
+def client(service, endpoint, config=None, **keys):
     for name, value in SAFE_ENV.items():
         os.environ.setdefault(name, value)
-    return boto3.client(service, endpoint_url=endpoint, region_name=REGION,
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, config=config,
                         aws_access_key_id=keys.get("access_key", "testing"),
                         aws_secret_access_key=keys.get("secret_key", "testing"))
