@@ -7,6 +7,7 @@
       "Action": [
         "s3:PutObject",
         "s3:GetObject",
+        "s3:GetObjectVersion",
         "s3:AbortMultipartUpload"
       ],
       "Resource": "arn:aws:s3:::${backup_bucket}/${backup_prefix}/${cluster_name}/*"

@@ -77,7 +77,7 @@ def test_node_policy_grants_its_own_prefix_and_nothing_destructive():
     by_sid = statements(node)
     objects = by_sid["ReadWriteOwnClusterBackups"]
     assert objects["Resource"] == "arn:aws:s3:::redisops-prod-backups/backups/prod/*"
-    assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+    assert sorted(objects["Action"]) == ["s3:AbortMultipartUpload", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
     assert by_sid["ListOwnClusterBackups"]["Condition"] == {"StringLike": {"s3:prefix": "backups/prod/*"}}
     assert by_sid["UseBackupKeyThroughS3Only"]["Condition"] == {
         "StringEquals": {"kms:ViaService": "s3.us-west-2.amazonaws.com"}}
