@@ -108,9 +108,9 @@ def _assert_sandbox_up(docker_client):
 
     ssm = sbx.aws("ssm")
     params = ssm.get_parameters_by_path(Path="/redisops/%s/acl" % sbx.CLUSTER, WithDecryption=True)["Parameters"]
-    assert sorted(p["Name"] for p in params) == ["/redisops/sandbox/acl/%s" % u for u in ("admin", "app", "replication")]
+    assert sorted(p["Name"] for p in params) == ["/redisops/sandbox/acl/%s" % u for u in ("admin", "agent", "app", "replication")]
     assert all(p["Type"] == "SecureString" and len(p["Value"]) == 32 and p["Value"].isalnum() for p in params)
-    assert len({p["Value"] for p in params}) == 3
+    assert len({p["Value"] for p in params}) == len(params)
 
     containers = {c.name: c for c in sbx.sandbox_containers(docker_client)}
     assert set(containers) == {sbx.CONTAINER_PREFIX + i["InstanceId"] for i in instances}

@@ -88,6 +88,61 @@ def test_replication_user_can_only_replicate(host, me):
     assert as_user(host, me, "replicator", "PING").stdout.strip() == "PONG"
 
 
+AGENT_ALLOWED = [
+    ["PING"],
+    ["INFO", "replication"],
+    ["DBSIZE"],
+    ["LASTSAVE"],
+    ["BGSAVE"],
+    ["CLUSTER", "INFO"],
+    ["CLUSTER", "NODES"],
+    ["CLUSTER", "MYID"],
+    ["CLUSTER", "SHARDS"],
+    ["CLUSTER", "SLOTS"],
+    ["CONFIG", "GET", "maxmemory"],
+]
+AGENT_DENIED = [
+    ["GET", "app:x"],
+    ["SET", "app:x", "1"],
+    ["SCAN", "0"],
+    ["PUBLISH", "app:news", "x"],
+    ["CONFIG", "SET", "maxmemory", "1"],
+    ["CONFIG", "REWRITE"],
+    ["FLUSHALL"],
+    ["SAVE"],
+    ["SHUTDOWN", "NOSAVE"],
+    ["CLUSTER", "FAILOVER"],
+    ["CLUSTER", "RESET"],
+    ["ACL", "LIST"],
+    ["DEBUG", "SLEEP", "0"],
+]
+
+
+@pytest.mark.parametrize("command", AGENT_ALLOWED, ids=lambda c: "-".join(c[:2]))
+def test_agent_user_may_read_state_and_start_a_background_save(host, command):
+    quoted = " ".join(f"'{a}'" for a in command)
+    assert host.check_output(f"redis-node-cli ACL DRYRUN agent {quoted}") == "OK"
+
+
+@pytest.mark.parametrize("command", AGENT_DENIED, ids=lambda c: "-".join(c[:2]))
+def test_agent_user_may_do_nothing_else(host, command):
+    quoted = " ".join(f"'{a}'" for a in command)
+    assert "no permissions" in host.check_output(f"redis-node-cli ACL DRYRUN agent {quoted}")
+
+
+def test_agent_user_reads_state_but_no_keys(host, me):
+    assert as_user(host, me, "agent", "DBSIZE").stdout.strip().isdigit()
+    assert "role:" in as_user(host, me, "agent", "INFO", "replication").stdout
+    out = as_user(host, me, "agent", "CONFIG", "GET", "maxmemory-policy").stdout.split()
+    assert out[0] == "maxmemory-policy"
+    out = as_user(host, me, "agent", "GET", "app:x")
+    assert "NOPERM" in out.stdout + out.stderr
+    rules = host.check_output("redis-node-cli ACL GETUSER agent").splitlines()
+    keys = rules[rules.index("keys") + 1]
+    channels = rules[rules.index("channels") + 1]
+    assert (keys, channels) == ("", ""), rules
+
+
 def test_default_user_is_off(host):
     flags = host.check_output("redis-node-cli ACL GETUSER default")
     assert "off" in flags.splitlines() and "on" not in flags.splitlines()

@@ -1,7 +1,10 @@
 """TLS on: plaintext refused, TLS clients served, cluster bus and replication over TLS."""
 
 import json
+import os
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import testinfra
@@ -98,3 +101,46 @@ def test_cluster_bus_and_replication_over_tls():
     assert _cli("rt-redis-1", "GET", "app:tls") == "over-tls"
     _wait(lambda: _cli("rt-redis-2", "DBSIZE") == _cli("rt-redis-1", "DBSIZE"), "the write to reach the replica")
     _wait(lambda: "slave0:ip=10.84.1.12" in _cli("rt-redis-1", "INFO", "replication"), "the master to list its replica")
+
+
+CONVERGE = Path(__file__).resolve().parents[1] / "converge.yml"
+
+
+def _run_converge(*args):
+    """ansible-playbook of this scenario's converge.yml against Molecule's inventory (bounded)."""
+    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
+    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
+    done = subprocess.run(["ansible-playbook", "-i", str(inventory), str(CONVERGE), *args], capture_output=True,
+                          text=True, env=env, timeout=900, check=False)
+    return done.returncode, done.stdout + done.stderr
+
+
+def _pids():
+    return {name: testinfra.get_host(f"docker://{name}").check_output("systemctl show -p MainPID --value redis-node")
+            for name in NODES}
+
+
+def _role(name):
+    return next(line.split(":", 1)[1] for line in _cli(name, "INFO", "replication").splitlines()
+                if line.startswith("role:"))
+
+
+def test_rolling_restart_over_tls_fails_the_master_over_first():
+    """A static change restarts every node; the modules reach them over TLS."""
+    master, replica = ("rt-redis-1", "rt-redis-2") if _role("rt-redis-1") == "master" else ("rt-redis-2", "rt-redis-1")
+    before = _pids()
+    for backlog in ("1024", "511"):
+        rc, output = _run_converge("-e", "redis_node_tcp_backlog=" + backlog)
+        assert rc == 0, output[-4000:]
+        assert "Fail the master over to its replica with CLUSTER FAILOVER" in output
+        for name in NODES:
+            assert _cli(name, "CONFIG", "GET", "tcp-backlog").splitlines()[1] == backlog
+        # The master was handed over before its restart: roles swap each time.
+        assert (_role(master), _role(replica)) == ("slave", "master")
+        master, replica = replica, master
+        _wait(lambda: "cluster_state:ok" in _cli(master, "CLUSTER", "INFO"), "cluster_state ok")
+        after = _pids()
+        assert all(after[n] != before[n] for n in NODES), (before, after)
+        before = after
+    for secret in ("molecule-tls-admin-Secret-41c2", "molecule-tls-repl-Secret-88d0", APP_PASSWORD):
+        assert secret not in output

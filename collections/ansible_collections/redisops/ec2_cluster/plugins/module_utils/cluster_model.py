@@ -14,7 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
-SLOT_COUNT = 16384
+# One INFO parser and one slot count for the whole collection; both stay
+# importable from here (the planner imports SLOT_COUNT from this module).
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import (  # noqa: F401
+    SLOT_COUNT,
+    parse_info,
+)
 
 
 class ClusterStateError(ValueError):
@@ -104,18 +109,6 @@ def parse_cluster_nodes(text: str) -> List[NodeEntry]:
             importing=tuple(importing),
         ))
     return entries
-
-
-def parse_info(text: str) -> Dict[str, str]:
-    """INFO / CLUSTER INFO text -> {field: value} (values stay strings)."""
-    result = {}
-    for line in text.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#") or ":" not in line:
-            continue
-        key, value = line.split(":", 1)
-        result[key] = value
-    return result
 
 
 def engine_of(info_server: Dict[str, str]) -> Tuple[str, str]:

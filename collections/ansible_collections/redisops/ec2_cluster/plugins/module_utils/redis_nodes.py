@@ -1,77 +1,28 @@
 # -*- coding: utf-8 -*-
 # Copyright: redisops maintainers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Thin redis-py helpers: connect to one node, run raw commands, read its state.
+"""Thin helpers over redis_connection: one node's client, raw commands, its state.
 
-Works with redis-py >= 4.3 (Debian 12's python3-redis 4.3.4): only
-redis.Redis(...) keyword arguments that exist there and execute_command().
-Response callbacks are cleared so every command returns the server's raw
-reply, whatever redis-py version parses it (text is decoded here; keys stay
-bytes so binary key names survive MIGRATE).
+Clients come from redis_connection.connect (no hidden retries, raw replies:
+text is decoded here; keys stay bytes so binary key names survive MIGRATE).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Optional
-
-try:
-    import redis
-    from redis.backoff import NoBackoff
-    from redis.exceptions import RedisError
-    from redis.retry import Retry
-    HAS_REDIS = True
-    REDIS_IMPORT_ERROR = None
-except ImportError as exc:  # reported by the module with missing_required_lib
-    redis = None
-    RedisError = Exception
-    HAS_REDIS = False
-    REDIS_IMPORT_ERROR = exc
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model import (
     NodeObservation,
     parse_cluster_nodes,
-    parse_info,
 )
-
-
-@dataclass(frozen=True)
-class ConnectionSettings:
-    username: Optional[str] = None
-    password: Optional[str] = None
-    tls: bool = False
-    tls_ca_cert_file: Optional[str] = None
-    tls_cert_file: Optional[str] = None
-    tls_key_file: Optional[str] = None
-    tls_check_hostname: bool = False
-    connect_timeout: float = 5.0
-    command_timeout: float = 30.0
-
-
-def connection_kwargs(host: str, port: int, settings: ConnectionSettings) -> dict:
-    """Keyword arguments for redis.Redis (all present in redis-py 4.3)."""
-    kwargs = {
-        "host": host,
-        "port": port,
-        "socket_connect_timeout": settings.connect_timeout,
-        "socket_timeout": settings.command_timeout,
-        "decode_responses": False,
-    }
-    if settings.password is not None:
-        kwargs["password"] = settings.password
-        if settings.username:
-            kwargs["username"] = settings.username
-    if settings.tls:
-        kwargs.update({
-            "ssl": True,
-            "ssl_ca_certs": settings.tls_ca_cert_file,
-            "ssl_certfile": settings.tls_cert_file,
-            "ssl_keyfile": settings.tls_key_file,
-            "ssl_cert_reqs": "required",
-            "ssl_check_hostname": settings.tls_check_hostname,
-        })
-    return kwargs
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_connection import (  # noqa: F401 (re-exported)
+    HAS_REDIS,
+    REDIS_IMPORT_ERROR,
+    ConnectionSettings,
+    RedisError,
+    connect,
+)
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import parse_info
 
 
 def split_address(address: str):
@@ -85,10 +36,7 @@ class NodeClient:
     def __init__(self, address: str, settings: ConnectionSettings):
         self.address = address
         self.host, self.port = split_address(address)
-        # No hidden retries (redis-py >= 5 retries by default): our own waits
-        # are the only loops, each bounded in time.
-        self._client = redis.Redis(retry=Retry(NoBackoff(), 0), **connection_kwargs(self.host, self.port, settings))
-        self._client.response_callbacks.clear()
+        self._client = connect(self.host, self.port, settings)
 
     def call(self, *args):
         return self._client.execute_command(*args)
@@ -159,3 +107,46 @@ def wait_until(check, timeout: float, step: float = 0.2, what: str = "condition"
         if time.monotonic() >= deadline:
             raise TimeoutError("timed out after %ss waiting for %s%s" % (timeout, what, last_error))
         time.sleep(step)
+
+
+def read_node_info(client: NodeClient) -> dict:
+    """CLUSTER INFO, INFO replication and INFO persistence of one node, parsed
+    and merged (what health_gate.node_problems reads).
+
+    A node without cluster support reports ``cluster_enabled: '0'``; one
+    that is still loading its data set (LOADING reply) reports ``loading: '1'``.
+    Other errors propagate (the node does not answer).
+    """
+    info = {}
+    try:
+        info.update(parse_info(client.text("CLUSTER", "INFO")))
+    except RedisError as exc:
+        text = str(exc).lower()
+        if "cluster support disabled" in text:
+            info["cluster_enabled"] = "0"
+        elif "loading" in text:
+            info["loading"] = "1"
+        else:
+            raise
+    info.update(parse_info(client.text("INFO", "replication")))
+    persistence = parse_info(client.text("INFO", "persistence"))
+    info["loading"] = "1" if info.get("loading") == "1" else persistence.get("loading", "0")
+    info.update({k: v for k, v in persistence.items() if k != "loading"})
+    return info
+
+
+def in_cluster(info: dict) -> bool:
+    """True when the node knows other cluster nodes (it is part of a cluster)."""
+    return int(info.get("cluster_known_nodes", 0) or 0) > 1
+
+
+def own_ip(client: NodeClient):
+    """The IP the node announces to its cluster (CLUSTER NODES 'myself'),
+    or None outside a cluster."""
+    try:
+        for entry in parse_cluster_nodes(client.text("CLUSTER", "NODES")):
+            if entry.is_myself and entry.address:
+                return split_address(entry.address)[0]
+    except RedisError:
+        return None
+    return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import SLOT_COUNT
+
 
 class InventoryError(ValueError):
     """A host lacks what the cluster needs to know about it."""
@@ -79,4 +81,4 @@ def topology_table(report: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _first_slot(item: Mapping[str, Any]) -> int:
     slots = item.get("slots") or []
-    return int(str(slots[0]).split("-")[0]) if slots else 1 << 14
+    return int(str(slots[0]).split("-")[0]) if slots else SLOT_COUNT

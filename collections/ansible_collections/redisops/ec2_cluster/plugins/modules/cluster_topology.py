@@ -26,8 +26,6 @@ description:
   - Usually runs on one cluster node (delegated); needs redis-py 4.3 or later there.
 author:
   - redisops maintainers
-requirements:
-  - redis (redis-py) >= 4.3
 options:
   nodes:
     description:
@@ -60,29 +58,6 @@ options:
     description: Replicas per master. The number of masters is the node count divided by (this + 1).
     type: int
     default: 1
-  username:
-    description: ACL user to authenticate as (and to pass to C(MIGRATE ... AUTH2)).
-    type: str
-  password:
-    description: Password of O(username), or of the default user when O(username) is not set.
-    type: str
-  tls:
-    description: Connect with TLS.
-    type: bool
-    default: false
-  tls_ca_cert_file:
-    description: CA bundle that signed the nodes' certificates.
-    type: path
-  tls_cert_file:
-    description: Client certificate, when the nodes require one.
-    type: path
-  tls_key_file:
-    description: Key of O(tls_cert_file).
-    type: path
-  tls_check_hostname:
-    description: Check that the certificate names the node's IP address.
-    type: bool
-    default: false
   force_create_over_data:
     description:
       - Wipe (C(FLUSHALL) and C(CLUSTER RESET HARD)) listed nodes that hold keys or belong to another cluster, then
@@ -107,11 +82,10 @@ options:
     description: Keys moved per C(MIGRATE) call while moving a slot.
     type: int
     default: 100
-  connect_timeout:
-    description: Seconds to wait for a TCP (and TLS) connection to a node.
-    type: float
-    default: 5
+extends_documentation_fragment:
+  - redisops.ec2_cluster.redis
 notes:
+  - O(login_user) and O(login_password) are also passed to C(MIGRATE ... AUTH2) when slots move.
   - Check mode returns the plan and the predicted topology without changing anything.
   - Diff mode shows the topology before and after, one line per node.
   - Key counts in a check-mode RV(topology_after) are the current counts.
@@ -129,8 +103,8 @@ EXAMPLES = r"""
   redisops.ec2_cluster.cluster_topology:
     nodes: "{{ groups['redis_cluster'] | map('extract', hostvars) | map(attribute='cluster_topology_node') | list }}"
     replicas_per_master: 1
-    username: ops
-    password: "{{ redis_ops_password }}"
+    login_user: ops
+    login_password: "{{ redis_ops_password }}"
   delegate_to: "{{ groups['redis_cluster'] | first }}"
   run_once: true
 
@@ -143,9 +117,9 @@ EXAMPLES = r"""
       - {host: 10.0.1.11, availability_zone: us-west-2a}
       - {host: 10.0.2.11, availability_zone: us-west-2b}
       - {host: 10.0.3.11, availability_zone: us-west-2c}
-    password: "{{ redis_password }}"
+    login_password: "{{ redis_password }}"
     tls: true
-    tls_ca_cert_file: /etc/redis-node/tls/ca.crt
+    tls_ca_cert: /etc/redis-node/tls/ca.crt
     restore_placement: true
 """
 
@@ -228,14 +202,13 @@ diff:
 import time
 import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_nodes
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_connection, redis_nodes
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model import (
     consolidate,
     expand_ranges,
     parse_cluster_nodes,
-    parse_info,
     cluster_signature,
     topology,
     topology_text,
@@ -248,6 +221,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_plann
     plan,
     simulate,
 )
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import parse_info
 
 MIGRATE_TIMEOUT_MS = 10000
 SLOTS_PER_ROUND_TRIP = 128
@@ -255,7 +229,7 @@ FAILOVER_RETRY_SECONDS = 10
 
 
 def argument_spec():
-    return dict(
+    spec = dict(
         nodes=dict(type="list", elements="dict", required=True, options=dict(
             host=dict(type="str", required=True),
             port=dict(type="int", default=6379),
@@ -263,20 +237,14 @@ def argument_spec():
             role=dict(type="str", choices=["auto", "master", "replica"], default="auto"),
         )),
         replicas_per_master=dict(type="int", default=1),
-        username=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        tls=dict(type="bool", default=False),
-        tls_ca_cert_file=dict(type="path"),
-        tls_cert_file=dict(type="path"),
-        tls_key_file=dict(type="path"),
-        tls_check_hostname=dict(type="bool", default=False),
         force_create_over_data=dict(type="bool", default=False),
         restore_placement=dict(type="bool", default=False),
         remove_unlisted_nodes=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=120),
         migrate_batch_keys=dict(type="int", default=100),
-        connect_timeout=dict(type="float", default=5),
     )
+    spec.update(redis_connection.connection_argument_spec(single_node=False))
+    return spec
 
 
 def spec_from(params) -> Spec:
@@ -289,14 +257,8 @@ def spec_from(params) -> Spec:
     )
 
 
-def settings_from(params) -> redis_nodes.ConnectionSettings:
-    return redis_nodes.ConnectionSettings(
-        username=params["username"], password=params["password"], tls=params["tls"],
-        tls_ca_cert_file=params["tls_ca_cert_file"], tls_cert_file=params["tls_cert_file"],
-        tls_key_file=params["tls_key_file"], tls_check_hostname=params["tls_check_hostname"],
-        connect_timeout=params["connect_timeout"],
-        command_timeout=max(30.0, MIGRATE_TIMEOUT_MS / 1000.0 * 2),
-    )
+def settings_from(params) -> redis_connection.ConnectionSettings:
+    return redis_connection.settings_from_params(params, command_timeout=max(30.0, MIGRATE_TIMEOUT_MS / 1000.0 * 2))
 
 
 class Nodes:
@@ -547,7 +509,7 @@ def run(module, nodes):
         after_state = predicted
     else:
         ctx = dict(wait_timeout=params["wait_timeout"], migrate_batch_keys=params["migrate_batch_keys"],
-                   username=params["username"], password=params["password"])
+                   username=params["login_user"], password=params["login_password"])
         for index, action in enumerate(actions):
             try:
                 EXECUTORS[action.kind](nodes, action, ctx)
@@ -573,9 +535,8 @@ def run(module, nodes):
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True,
-                           required_by=dict(username=("password",), tls_key_file=("tls_cert_file",)))
-    if not redis_nodes.HAS_REDIS:
-        module.fail_json(msg=missing_required_lib("redis"), exception=repr(redis_nodes.REDIS_IMPORT_ERROR))
+                           **redis_connection.CONNECTION_RULES)
+    redis_connection.fail_without_redis(module)
     nodes = Nodes(settings_from(module.params))
     try:
         result = run(module, nodes)

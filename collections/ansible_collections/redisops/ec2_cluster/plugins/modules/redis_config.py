@@ -18,37 +18,10 @@ description:
   - Check mode performs the real comparison and reports what would change without
     changing anything. Diff mode shows sorted before/after values; values of
     O(secret_settings) are masked.
-  - Connects with redis-py (>= 4.3), usually to 127.0.0.1 on the node itself.
+  - Connects with redis-py (>= 4.3), usually to 127.0.0.1 on the node itself, as a user that may run C(CONFIG).
 author:
   - redisops maintainers
 options:
-  login_host:
-    description: Address to connect to.
-    type: str
-    default: 127.0.0.1
-  login_port:
-    description: Port to connect to (the TLS port when O(tls=true)).
-    type: int
-    default: 6379
-  login_user:
-    description: ACL user to authenticate as; needs the CONFIG command.
-    type: str
-  login_password:
-    description: Password of O(login_user).
-    type: str
-  tls:
-    description: Connect with TLS.
-    type: bool
-    default: false
-  ca_cert:
-    description: CA certificate file that signed the server certificate (with O(tls=true)).
-    type: path
-  client_cert:
-    description: Client certificate file, for servers that require client certificates.
-    type: path
-  client_key:
-    description: Private key of O(client_cert).
-    type: path
   settings:
     description:
       - Setting name to desired value. Values are compared with C(CONFIG GET) after
@@ -63,16 +36,15 @@ options:
     description: Persist a change with C(CONFIG REWRITE).
     type: bool
     default: true
-  connect_timeout:
-    description: Seconds to wait for the connection and each reply.
-    type: float
-    default: 5
-requirements:
-  - redis (redis-py) >= 4.3
+extends_documentation_fragment:
+  - redisops.ec2_cluster.redis
+  - redisops.ec2_cluster.redis.single_node
 attributes:
   check_mode:
+    description: Compares with C(CONFIG GET) and reports what would change, without changing anything.
     support: full
   diff_mode:
+    description: Shows the settings that differ, sorted, before and after; secret values masked.
     support: full
 notes:
   - Only runtime-changeable settings belong here; static ones (for example C(port),
@@ -106,49 +78,14 @@ rewritten:
   sample: true
 """
 
-import traceback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_values import config_text, size_in_bytes
-
-try:
-    import redis
-
-    HAS_REDIS = True
-    REDIS_IMPORT_ERROR = None
-except ImportError:
-    HAS_REDIS = False
-    REDIS_IMPORT_ERROR = traceback.format_exc()
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_connection
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_settings import config_changes
 
 MASK = "********"
-
-
-def normalize_value(value):
-    """The form CONFIG GET reports a value in, for comparison."""
-    text = config_text(value)
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return "yes" if lowered == "true" else "no"
-    size = size_in_bytes(lowered)
-    if size is not None:
-        return str(size)
-    return text
-
-
-def config_changes(current, desired):
-    """Settings in ``desired`` whose normalised value differs from ``current``.
-
-    Returns ``{name: (before, after)}``; a name Redis does not know (absent
-    from ``current``) counts as a change so that CONFIG SET reports it.
-    """
-    changes = {}
-    for name in sorted(desired):
-        key = name.lower()
-        after = normalize_value(desired[name])
-        before = current.get(key)
-        if before is None or normalize_value(before) != after:
-            changes[key] = (before, after)
-    return changes
+# CONFIG REWRITE of a big configuration on a slow disk may take a moment.
+COMMAND_TIMEOUT = 30
 
 
 def masked_changes(changes, secret_names):
@@ -170,35 +107,15 @@ def build_diff(changes, secret_names):
 
 
 def _text(value):
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
-def connect(params):
-    kwargs = {
-        "host": params["login_host"],
-        "port": params["login_port"],
-        "username": params["login_user"],
-        "password": params["login_password"],
-        "socket_timeout": params["connect_timeout"],
-        "socket_connect_timeout": params["connect_timeout"],
-        "decode_responses": True,
-    }
-    if params["tls"]:
-        kwargs.update(
-            ssl=True,
-            ssl_ca_certs=params["ca_cert"],
-            ssl_certfile=params["client_cert"],
-            ssl_keyfile=params["client_key"],
-            ssl_cert_reqs="required",
-        )
-    return redis.Redis(**kwargs)
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
 def read_current(client, names):
+    """CONFIG GET of each name, as {lower-case name: text}."""
     current = {}
     for name in names:
-        reply = client.config_get(name)
-        for key, value in reply.items():
+        reply = client.execute_command("CONFIG", "GET", name)
+        for key, value in zip(reply[::2], reply[1::2]):
             current[_text(key).lower()] = _text(value)
     return current
 
@@ -221,7 +138,8 @@ def run_module(module):
     desired.update(params["secret_settings"])
     result = {"changed": False, "changes": {}, "rewritten": False}
     try:
-        client = connect(params)
+        client = redis_connection.connect(params["login_host"], params["login_port"],
+                                          redis_connection.settings_from_params(params, COMMAND_TIMEOUT))
         current = read_current(client, sorted(desired))
         changes = config_changes(current, desired)
         result["changes"] = masked_changes(changes, secret_names)
@@ -230,32 +148,20 @@ def run_module(module):
             result["diff"] = build_diff(changes, secret_names)
         if changes and not module.check_mode:
             result["rewritten"] = apply_changes(client, changes, params["rewrite"])
-    except redis.exceptions.RedisError as exc:
+    except redis_connection.RedisError as exc:
         module.fail_json(msg=f"Redis at {params['login_host']}:{params['login_port']}: {exc}", **result)
     module.exit_json(**result)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec={
-            "login_host": {"type": "str", "default": "127.0.0.1"},
-            "login_port": {"type": "int", "default": 6379},
-            "login_user": {"type": "str"},
-            "login_password": {"type": "str", "no_log": True},
-            "tls": {"type": "bool", "default": False},
-            "ca_cert": {"type": "path"},
-            "client_cert": {"type": "path"},
-            "client_key": {"type": "path", "no_log": False},
-            "settings": {"type": "dict", "default": {}},
-            "secret_settings": {"type": "dict", "default": {}, "no_log": True},
-            "rewrite": {"type": "bool", "default": True},
-            "connect_timeout": {"type": "float", "default": 5},
-        },
-        required_together=[("client_cert", "client_key")],
-        supports_check_mode=True,
+    argument_spec = redis_connection.connection_argument_spec()
+    argument_spec.update(
+        settings=dict(type="dict", default={}),
+        secret_settings=dict(type="dict", default={}, no_log=True),
+        rewrite=dict(type="bool", default=True),
     )
-    if not HAS_REDIS:
-        module.fail_json(msg=missing_required_lib("redis"), exception=REDIS_IMPORT_ERROR)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **redis_connection.CONNECTION_RULES)
+    redis_connection.fail_without_redis(module)
     run_module(module)
 
 

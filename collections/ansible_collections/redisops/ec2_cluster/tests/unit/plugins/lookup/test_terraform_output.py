@@ -1,10 +1,11 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Unit tests of the redisops.ec2_cluster.terraform_output lookup.
+"""Unit tests of the redisops.ec2_cluster.terraform_output lookup with local
+state files.
 
 The plugin is loaded through Ansible's plugin loader (so its DOCUMENTATION
-drives the options, as in a playbook); the S3 case runs against a real moto
-server on 127.0.0.1.
+drives the options, as in a playbook). The S3 cases run against a real moto
+server in tests/integration/test_terraform_output_s3.py.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -13,17 +14,12 @@ __metaclass__ = type
 
 import json
 import os
-import socket
 import sys
 
 import pytest
-
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
-
-from ansible.errors import AnsibleLookupError  # noqa: E402
-from ansible.plugins.loader import init_plugin_loader, lookup_loader  # noqa: E402
-from ansible.utils.collection_loader import AnsibleCollectionConfig  # noqa: E402
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.loader import init_plugin_loader, lookup_loader
+from ansible.utils.collection_loader import AnsibleCollectionConfig
 
 COLLECTIONS_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 7))
 
@@ -144,60 +140,3 @@ def test_unsupported_state_version_is_refused(lookup, tmp_path, version):
 def test_malformed_s3_location_is_refused(lookup):
     with pytest.raises(AnsibleLookupError, match="s3://bucket/key"):
         lookup.run(["region"], variables={}, state="s3://only-a-bucket")
-
-
-def _free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=_free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield "http://%s:%d" % (host, port)
-    server.stop()
-
-
-@pytest.fixture
-def s3_state(moto_endpoint, monkeypatch):
-    # Never let botocore look for real credentials or config.
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
-    monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
-    aws = {"endpoint_url": moto_endpoint, "region": "us-west-2", "access_key": "testing", "secret_key": "testing"}
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=moto_endpoint,
-        region_name="us-west-2",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    s3.create_bucket(Bucket="tfstate", CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
-    s3.put_object(Bucket="tfstate", Key="redisops/sandbox.tfstate", Body=json.dumps(state_document()).encode())
-    yield aws
-    for obj in s3.list_objects_v2(Bucket="tfstate").get("Contents", []):
-        s3.delete_object(Bucket="tfstate", Key=obj["Key"])
-    s3.delete_bucket(Bucket="tfstate")
-
-
-def test_s3_object_is_read_with_the_aws_options(lookup, s3_state):
-    values = lookup.run(
-        ["private_subnet_ids", "node_count"], variables={}, state="s3://tfstate/redisops/sandbox.tfstate", **s3_state
-    )
-    assert values == [OUTPUTS["private_subnet_ids"]["value"], 6]
-
-
-def test_missing_s3_object_names_the_state(lookup, s3_state):
-    location = "s3://tfstate/redisops/absent.tfstate"
-    with pytest.raises(AnsibleLookupError, match="does not exist") as err:
-        lookup.run(["region"], variables={}, state=location, **s3_state)
-    assert location in str(err.value)
-
-
-def test_missing_output_in_s3_state_names_the_s3_location(lookup, s3_state):
-    location = "s3://tfstate/redisops/sandbox.tfstate"
-    with pytest.raises(AnsibleLookupError) as err:
-        lookup.run(["alarm_topic_arn"], variables={}, state=location, **s3_state)
-    assert "'alarm_topic_arn'" in str(err.value) and location in str(err.value)

@@ -1,41 +1,12 @@
-"""Unit tests of the pure parts of the redis_config module, plus its flow with a fake client."""
+"""The redis_config module: masking, diff, and its flow with a fake client.
+
+The comparison itself (what differs from CONFIG GET) is redis_settings'
+and tested there."""
 
 import pytest
 
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_connection
 from ansible_collections.redisops.ec2_cluster.plugins.modules import redis_config as mod
-
-
-@pytest.mark.parametrize(
-    "value,expected",
-    [
-        (True, "yes"),
-        (False, "no"),
-        ("true", "yes"),
-        ("64mb", str(64 * 1024**2)),
-        ("1gb", str(1024**3)),
-        ("3600 1  300 100", "3600 1 300 100"),
-        (["3600 1", "300 100"], "3600 1 300 100"),
-        (5000, "5000"),
-        (None, ""),
-        ("noeviction", "noeviction"),
-    ],
-)
-def test_normalize_value(value, expected):
-    assert mod.normalize_value(value) == expected
-
-
-def test_config_changes_only_lists_differences():
-    current = {"maxmemory": "1073741824", "save": "3600 1 300 100", "appendonly": "yes", "maxmemory-policy": "noeviction"}
-    desired = {"maxmemory": "1gb", "save": "3600 1 300 100", "appendonly": True, "maxmemory-policy": "allkeys-lru"}
-    assert mod.config_changes(current, desired) == {"maxmemory-policy": ("noeviction", "allkeys-lru")}
-
-
-def test_unknown_setting_is_a_change_so_config_set_reports_it():
-    assert mod.config_changes({}, {"no-such-thing": "1"}) == {"no-such-thing": (None, "1")}
-
-
-def test_passwords_are_compared_exactly():
-    assert mod.config_changes({"masterauth": "Secret"}, {"masterauth": "secret"}) == {"masterauth": ("Secret", "secret")}
 
 
 def test_secrets_are_masked_in_changes_and_diff():
@@ -53,10 +24,11 @@ class FakeClient:
         self.config = dict(config)
         self.commands = []
 
-    def config_get(self, name):
-        return {name: self.config[name]} if name in self.config else {}
-
     def execute_command(self, *args):
+        if args[:2] == ("CONFIG", "GET"):
+            # raw reply: a flat list of bytes, as with response callbacks cleared
+            name = args[2]
+            return [name.encode(), self.config[name].encode()] if name in self.config else []
         self.commands.append(args)
         if args[:2] == ("CONFIG", "SET"):
             pairs = args[2:]
@@ -88,9 +60,10 @@ def params(**overrides):
         "login_user": "admin",
         "login_password": "pw",
         "tls": False,
-        "ca_cert": None,
-        "client_cert": None,
-        "client_key": None,
+        "tls_ca_cert": None,
+        "tls_cert": None,
+        "tls_key": None,
+        "tls_check_hostname": False,
         "settings": {"maxmemory-policy": "allkeys-lru", "save": "3600 1"},
         "secret_settings": {"masterauth": "new-secret"},
         "rewrite": True,
@@ -101,10 +74,18 @@ def params(**overrides):
 
 
 def run(monkeypatch, client, **kwargs):
-    monkeypatch.setattr(mod, "connect", lambda p: client)
+    connected = []
+
+    def connect(host, port, settings):
+        connected.append((host, port, settings))
+        return client
+
+    monkeypatch.setattr(redis_connection, "connect", connect)
     module = FakeModule(params(), **kwargs)
     with pytest.raises(SystemExit):
         mod.run_module(module)
+    assert connected == [("127.0.0.1", 6379, redis_connection.ConnectionSettings(
+        login_user="admin", login_password="pw", connect_timeout=5, command_timeout=mod.COMMAND_TIMEOUT))]
     return module.result
 
 
@@ -129,3 +110,23 @@ def test_second_run_is_idempotent(monkeypatch):
     result = run(monkeypatch, client)
     assert result["changed"] is False and client.commands == []
     assert "diff" not in result
+
+
+def test_a_redis_error_fails_with_the_node_named(monkeypatch):
+    class Refusing(FakeClient):
+        def execute_command(self, *args):
+            raise redis_connection.RedisError("NOPERM this user has no permissions to run the 'config|get' command")
+
+    result = run(monkeypatch, Refusing({}))
+    assert result["failed"] is True and result["changed"] is False
+    assert result["msg"].startswith("Redis at 127.0.0.1:6379: NOPERM")
+
+
+def test_without_rewrite_the_change_is_not_persisted(monkeypatch):
+    client = FakeClient({"maxmemory-policy": "noeviction", "save": "3600 1", "masterauth": "new-secret"})
+    monkeypatch.setattr(redis_connection, "connect", lambda host, port, settings: client)
+    module = FakeModule(params(rewrite=False))
+    with pytest.raises(SystemExit):
+        mod.run_module(module)
+    assert module.result["rewritten"] is False
+    assert client.commands == [("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")]

@@ -2,130 +2,26 @@
 """cluster_topology against real redis-server processes on 127.0.0.1.
 
 Each test starts its own cluster-enabled servers (ACL user, no default user)
-in a temp dir on free ports and kills them in teardown. AZs are assigned in
-the module input, round-robin over three fake zones.
+in a temp dir (tests/integration/redis_servers.py) and kills them in
+teardown. AZs are assigned in the module input, round-robin over three fake
+zones.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
 import time
 
 import pytest
 import redis
 
-from ansible.module_utils.testing import patch_module_args
-
-from ansible_collections.redisops.ec2_cluster.plugins.modules import cluster_topology
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_nodes
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model import (
-    parse_cluster_nodes,
-    parse_info,
-)
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model import parse_cluster_nodes
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import parse_info
+from ansible_collections.redisops.ec2_cluster.plugins.modules import cluster_topology
+from redis_servers import HOST, PASSWORD, USER, free_port_pair, wait_for
 
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-USER = "ops"
-PASSWORD = "s3cret-test-only"  # test-only ACL password of the throwaway servers
 ZONES = ["zone-a", "zone-b", "zone-c"]
-HOST = "127.0.0.1"
-
-
-def free_port_pair():
-    """A port whose cluster bus port (+10000) is free too."""
-    for _attempt in range(200):
-        with socket.socket() as sock:
-            sock.bind((HOST, 0))
-            port = sock.getsockname()[1]
-        if port + 10000 > 65535:
-            continue
-        try:
-            with socket.socket() as bus:
-                bus.bind((HOST, port + 10000))
-            return port
-        except OSError:
-            continue
-    raise RuntimeError("no free port pair found")
-
-
-class Servers:
-    """redis-server processes this test started (and only those)."""
-
-    def __init__(self, root):
-        self.root = root
-        self.procs = {}
-        self.confs = {}
-
-    def start(self, count=1):
-        ports = []
-        for _ in range(count):
-            port = free_port_pair()
-            workdir = os.path.join(self.root, str(port))
-            os.makedirs(workdir)
-            conf = os.path.join(workdir, "redis.conf")
-            with open(conf, "w") as handle:
-                handle.write("\n".join([
-                    "port %d" % port, "bind %s" % HOST, "dir %s" % workdir,
-                    "cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
-                    "save \"\"", "appendonly yes", "repl-diskless-sync-delay 0", "daemonize no",
-                    "logfile %s/redis.log" % workdir,
-                    "user default off", "user %s on >%s ~* &* +@all" % (USER, PASSWORD),
-                    "masteruser %s" % USER, "masterauth %s" % PASSWORD, "",
-                ]))
-            self.confs[port] = conf
-            self._spawn(port)
-            ports.append(port)
-        self._wait_answering(ports)
-        return ports
-
-    def _spawn(self, port):
-        self.procs[port] = subprocess.Popen([REDIS_SERVER, self.confs[port]], stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL)
-
-    def restart(self, port):
-        """Kill and start again from the same directory (AOF, nodes.conf)."""
-        self.kill(port)
-        self._spawn(port)
-        self._wait_answering([port])
-
-    def _wait_answering(self, ports):
-        for port in ports:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    if self.client(port).ping():
-                        break
-                except redis.RedisError:
-                    pass
-                if time.monotonic() > deadline or self.procs[port].poll() is not None:
-                    raise RuntimeError("redis-server on port %d did not start" % port)
-                time.sleep(0.05)
-
-    def client(self, port):
-        return redis.Redis(host=HOST, port=port, username=USER, password=PASSWORD, socket_timeout=5,
-                           decode_responses=True)
-
-    def kill(self, port):
-        proc = self.procs.pop(port)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
-
-    def stop_all(self):
-        for port in list(self.procs):
-            self.kill(port)
-
-
-@pytest.fixture
-def servers(tmp_path):
-    started = Servers(str(tmp_path))
-    try:
-        yield started
-    finally:
-        started.stop_all()
+SETTINGS = redis_nodes.ConnectionSettings(login_user=USER, login_password=PASSWORD)
 
 
 def node_list(ports, zones=None):
@@ -133,20 +29,16 @@ def node_list(ports, zones=None):
             for i, port in enumerate(ports)]
 
 
-def run_module(capsys, nodes, check=False, diff=False, expect_failure=False, **options):
-    args = dict(nodes=nodes, username=USER, password=PASSWORD, wait_timeout=60, connect_timeout=2, **options)
-    args["_ansible_check_mode"] = check
-    args["_ansible_diff"] = diff
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            cluster_topology.main()
-    result = json.loads(capsys.readouterr().out)
-    assert bool(result.get("failed")) is expect_failure, result.get("msg")
-    return result
+@pytest.fixture
+def topology(run_module):
+    def run(nodes, check=False, diff=False, expect_failure=False, **options):
+        return run_module(cluster_topology, expect_failure=expect_failure, check=check, diff=diff, nodes=nodes,
+                          login_user=USER, login_password=PASSWORD, wait_timeout=60, connect_timeout=2, **options)
+    return run
 
 
 def cluster_view(servers, port):
-    conn = redis_nodes.NodeClient("%s:%d" % (HOST, port), redis_nodes.ConnectionSettings(USER, PASSWORD))
+    conn = redis_nodes.NodeClient("%s:%d" % (HOST, port), SETTINGS)
     try:
         return parse_cluster_nodes(conn.text("CLUSTER", "NODES"))
     finally:
@@ -154,19 +46,11 @@ def cluster_view(servers, port):
 
 
 def raw_info(servers, port, *section):
-    conn = redis_nodes.NodeClient("%s:%d" % (HOST, port), redis_nodes.ConnectionSettings(USER, PASSWORD))
+    conn = redis_nodes.NodeClient("%s:%d" % (HOST, port), SETTINGS)
     try:
         return parse_info(conn.text(*section))
     finally:
         conn.close()
-
-
-def wait_for(check, timeout=30, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for %s" % what)
-        time.sleep(0.2)
 
 
 def check_healthy(servers, ports, zones_by_port, masters_expected, strict):
@@ -248,11 +132,11 @@ def total_keys_on_masters(servers, ports):
 # ---------------------------------------------------------------- tests
 
 
-def test_create_check_mode_real_run_and_idempotence(servers, capsys):
+def test_create_check_mode_real_run_and_idempotence(servers, topology):
     ports = servers.start(6)
     nodes = node_list(ports)
 
-    planned = run_module(capsys, nodes, check=True, diff=True)
+    planned = topology(nodes, check=True, diff=True)
     assert planned["changed"] is True
     assert [a["done"] for a in planned["actions"]] == [False] * len(planned["actions"])
     kinds = [a["kind"] for a in planned["actions"]]
@@ -261,7 +145,7 @@ def test_create_check_mode_real_run_and_idempotence(servers, capsys):
     for port in ports:  # check mode changed nothing
         assert raw_info(servers, port, "CLUSTER", "INFO")["cluster_known_nodes"] == "1"
 
-    created = run_module(capsys, nodes, diff=True)
+    created = topology(nodes, diff=True)
     assert created["changed"] is True
     assert all(a["done"] for a in created["actions"])
     assert [a["kind"] for a in created["actions"]] == kinds
@@ -272,22 +156,22 @@ def test_create_check_mode_real_run_and_idempotence(servers, capsys):
     reported_masters = {t["node_id"] for t in created["topology_after"] if t["role"] == "master"}
     assert reported_masters == {i for i, e in entries.items() if e.is_master}
 
-    again = run_module(capsys, nodes)
+    again = topology(nodes)
     assert again["changed"] is False and again["actions"] == []
     assert again["topology_before"] == again["topology_after"]
-    checked = run_module(capsys, nodes, check=True)
+    checked = topology(nodes, check=True)
     assert checked["changed"] is False and checked["actions"] == []
 
 
-def test_scale_out_moves_slots_and_keeps_keys(servers, capsys):
+def test_scale_out_moves_slots_and_keeps_keys(servers, topology):
     ports = servers.start(6)
     nodes = node_list(ports)
-    run_module(capsys, nodes)
+    topology(nodes)
     write_keys(ports[0], 300)
 
     new_ports = servers.start(3)
     bigger = nodes + [{"host": HOST, "port": p, "availability_zone": z} for p, z in zip(new_ports, ZONES)]
-    result = run_module(capsys, bigger)
+    result = topology(bigger)
     assert result["changed"] is True
     moved = sum(a["args"]["count"] for a in result["actions"] if a["kind"] == "migrate_slots")
     assert moved == 4096  # exactly the new master's share, nothing more
@@ -298,19 +182,19 @@ def test_scale_out_moves_slots_and_keeps_keys(servers, capsys):
     assert_keys(ports[0], 300)
     assert total_keys_on_masters(servers, ports + new_ports) == 300
 
-    assert run_module(capsys, bigger)["changed"] is False
+    assert topology(bigger)["changed"] is False
 
 
-def test_scale_in_drains_forgets_and_resets(servers, capsys):
+def test_scale_in_drains_forgets_and_resets(servers, topology):
     ports = servers.start(9)
     nodes = node_list(ports)
-    run_module(capsys, nodes)
+    topology(nodes)
     assert_healthy(servers, ports, zones_of(nodes), masters_expected=4)
     write_keys(ports[0], 200)
 
     keep, drop = ports[:6], ports[6:]
     smaller = node_list(keep)
-    result = run_module(capsys, smaller)
+    result = topology(smaller)
     assert result["changed"] is True
     dropped = {"%s:%d" % (HOST, p) for p in drop}
     forgets = [i for i, a in enumerate(result["actions"]) if a["kind"] == "forget" and a["node"] in dropped]
@@ -329,13 +213,13 @@ def test_scale_in_drains_forgets_and_resets(servers, capsys):
         assert raw_info(servers, port, "CLUSTER", "INFO")["cluster_known_nodes"] == "1"
     assert_keys(keep[0], 200)
     assert total_keys_on_masters(servers, keep) == 200
-    assert run_module(capsys, smaller)["changed"] is False
+    assert topology(smaller)["changed"] is False
 
 
-def test_replace_failed_master_and_restore_placement(servers, capsys):
+def test_replace_failed_master_and_restore_placement(servers, topology):
     ports = servers.start(6)
     nodes = node_list(ports)
-    run_module(capsys, nodes)
+    topology(nodes)
     write_keys(ports[1], 100)
     sync_replicas(servers, ports)
     zones = zones_of(nodes)
@@ -355,21 +239,20 @@ def test_replace_failed_master_and_restore_placement(servers, capsys):
     replacement = servers.start(1)[0]
     new_nodes = [n for n in nodes if n["port"] != victim] + [
         {"host": HOST, "port": replacement, "availability_zone": "zone-a"}]
-    plain = run_module(capsys, new_nodes, check=True)
+    plain = topology(new_nodes, check=True)
     assert "failover" not in [a["kind"] for a in plain["actions"]]
 
-    result = run_module(capsys, new_nodes, restore_placement=True)
+    result = topology(new_nodes, restore_placement=True)
     kinds = [a["kind"] for a in result["actions"]]
     assert kinds == ["forget", "meet", "wait", "replicate", "failover"]
     assert result["actions"][0]["args"]["node_id"] not in {t["node_id"] for t in result["topology_after"]}
     assert_healthy(servers, survivors + [replacement], zones_of(new_nodes), masters_expected=3)
     assert raw_info(servers, replacement, "INFO", "replication")["role"] == "master"
     assert_keys(survivors[0], 100)
-    assert run_module(capsys, new_nodes, restore_placement=True)["changed"] is False
-    assert zones[victim] == "zone-a"
+    assert topology(new_nodes, restore_placement=True)["changed"] is False
 
 
-def test_refuses_node_of_another_cluster_unless_forced(servers, capsys):
+def test_refuses_node_of_another_cluster_unless_forced(servers, topology):
     ports = servers.start(7)
     stranger, listed = ports[6], ports[:6]
     servers.client(listed[0]).execute_command("CLUSTER", "MEET", HOST, stranger)
@@ -377,18 +260,17 @@ def test_refuses_node_of_another_cluster_unless_forced(servers, capsys):
                       if e.address.endswith(":%d" % stranger) and not e.in_handshake],
              what="the meet with the unlisted node")
     nodes = node_list(listed)
-    refused = run_module(capsys, nodes, expect_failure=True)
-    assert refused.get("failed") is True
+    refused = topology(nodes, expect_failure=True)
     assert "force_create_over_data" in refused["msg"] and "%s:%d" % (HOST, listed[0]) in refused["msg"]
     for port in listed[1:]:  # refused before acting
         assert raw_info(servers, port, "CLUSTER", "INFO")["cluster_known_nodes"] == "1"
 
-    forced = run_module(capsys, nodes, force_create_over_data=True)
+    forced = topology(nodes, force_create_over_data=True)
     assert forced["actions"][0]["kind"] == "reset"
     assert_healthy(servers, listed, zones_of(nodes), masters_expected=3)
 
 
-def test_refuses_node_holding_keys(servers, capsys):
+def test_refuses_node_holding_keys(servers, topology):
     ports = servers.start(6)
     client = servers.client(ports[2])
     client.execute_command("CLUSTER", "ADDSLOTSRANGE", 0, 16383)
@@ -396,8 +278,7 @@ def test_refuses_node_holding_keys(servers, capsys):
     client.set("precious", "data")
     client.execute_command("CLUSTER", "DELSLOTSRANGE", 0, 16383)
     assert client.dbsize() == 1
-    refused = run_module(capsys, node_list(ports), expect_failure=True)
-    assert refused.get("failed") is True
+    refused = topology(node_list(ports), expect_failure=True)
     assert "holds 1 keys" in refused["msg"] and str(ports[2]) in refused["msg"]
     assert client.dbsize() == 1
 
@@ -407,29 +288,16 @@ def test_refuses_node_holding_keys(servers, capsys):
     (lambda nodes: nodes[:5], "too few nodes"),
     (lambda nodes: [dict(n, availability_zone="zone-a") for n in nodes], "at least 2 availability zones"),
 ])
-def test_refuses_bad_input_before_acting(servers, capsys, mutate, message):
+def test_refuses_bad_input_before_acting(servers, topology, mutate, message):
     ports = servers.start(6)
-    result = run_module(capsys, mutate(node_list(ports)), expect_failure=True)
-    assert result.get("failed") is True and message in result["msg"]
+    result = topology(mutate(node_list(ports)), expect_failure=True)
+    assert message in result["msg"]
     for port in ports:
         assert raw_info(servers, port, "CLUSTER", "INFO")["cluster_known_nodes"] == "1"
 
 
-def test_refuses_unreachable_node_during_create(servers, capsys):
+def test_refuses_unreachable_node_during_create(servers, topology):
     ports = servers.start(5)
     closed = free_port_pair()  # nothing listens there
-    result = run_module(capsys, node_list(ports + [closed]), expect_failure=True)
-    assert result.get("failed") is True
+    result = topology(node_list(ports + [closed]), expect_failure=True)
     assert "unreachable nodes while creating the cluster" in result["msg"] and str(closed) in result["msg"]
-
-
-def test_connection_kwargs_auth_and_tls():
-    settings = redis_nodes.ConnectionSettings(username="ops", password="pw", tls=True, tls_ca_cert_file="/ca",
-                                              tls_cert_file="/crt", tls_key_file="/key", connect_timeout=3)
-    kwargs = redis_nodes.connection_kwargs("10.0.0.1", 6380, settings)
-    assert kwargs["username"] == "ops" and kwargs["password"] == "pw"
-    assert kwargs["ssl"] is True and kwargs["ssl_ca_certs"] == "/ca" and kwargs["ssl_certfile"] == "/crt"
-    assert kwargs["ssl_keyfile"] == "/key" and kwargs["socket_connect_timeout"] == 3
-    plain = redis_nodes.connection_kwargs("10.0.0.1", 6379, redis_nodes.ConnectionSettings())
-    assert "ssl" not in plain and "password" not in plain and "username" not in plain
-    redis.Redis(**kwargs)  # every keyword is accepted by the installed redis-py
