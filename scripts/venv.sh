@@ -52,6 +52,9 @@ MSG
   exit 1
 fi
 
+# The interpreter found may be the one of the venv about to be replaced (it is
+# first on the Makefile's PATH): build from the base interpreter behind it.
+python=$("$python" -c 'import sys; print(getattr(sys, "_base_executable", "") or sys.executable)')
 echo "venv: creating $venv with $python ($("$python" --version))"
 rm -rf "$venv"
 "$python" -m venv "$venv"
