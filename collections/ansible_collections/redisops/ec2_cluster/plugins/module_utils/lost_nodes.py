@@ -39,11 +39,13 @@ def forgettable_nodes(topology: Sequence[Mapping[str, Any]],
 
     Returns {"forget": [address, ...], "keep": [address, ...], "report":
     ["forget <address>: <why>", "keep <address>: <why>", ...]}, sorted by
-    address. Raises LostNodesError when a live member's instance is missing
-    from the listing (wrong region, account or filter): an empty listing
-    would otherwise make every failed node look gone.
+    address. With failed nodes, raises LostNodesError when a live member's
+    instance is missing from the listing (wrong region, account or filter):
+    such a listing would make every failed node look gone.
     """
     failed = sorted({item["address"] for item in topology if str(item.get("role", "")).startswith("failed ")})
+    if not failed:
+        return {"forget": [], "keep": [], "report": []}
     live = {item["address"]: item.get("node_id", "") for item in topology
             if item.get("role") in ("master", "replica") and item.get("address")}
     by_ip: Dict[str, List[Mapping[str, Any]]] = {}

@@ -63,6 +63,7 @@ def test_a_listing_that_misses_live_nodes_is_refused():
 
 def test_nothing_failed_nothing_to_decide():
     assert forgettable_nodes(LIVE, LIVE_INSTANCES) == {"forget": [], "keep": [], "report": []}
+    assert forgettable_nodes(LIVE, []) == {"forget": [], "keep": [], "report": []}  # EC2 not even asked
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
