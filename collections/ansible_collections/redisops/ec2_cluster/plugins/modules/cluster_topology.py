@@ -274,7 +274,7 @@ az_loss_risks_before:
   description:
     - What losing each AZ would cost before the run (C(module_utils/az_safety.py)). Empty when any one AZ can be
       lost.
-  returned: always
+  returned: when the nodes could be read (also when the plan is refused)
   type: list
   elements: str
   sample:
@@ -283,21 +283,21 @@ az_loss_risks_before:
   version_added: "0.2.0"
 az_loss_risks_after:
   description: The same after the run (in check mode, for the predicted topology). Each one is also a warning.
-  returned: always
+  returned: success
   type: list
   elements: str
   version_added: "0.2.0"
 az_loss_notes:
   description: Why the risks in RV(az_loss_risks_after) remain (for example 2 AZs, too few nodes per AZ,
     O(restore_placement=never)); empty when there is none.
-  returned: always
+  returned: success
   type: list
   elements: str
   version_added: "0.2.0"
 kept_nodes:
   description: Cluster nodes outside O(nodes) that the run leaves in place, with why (a failed node not in
     O(forget_nodes), a live node in no list).
-  returned: always
+  returned: when the nodes could be read (also when the plan is refused)
   type: list
   elements: str
   sample: ["10.0.2.11:6379 (failed, not in forget_nodes)"]
