@@ -194,7 +194,8 @@ def test_scale_in_drains_forgets_and_resets(servers, topology):
 
     keep, drop = ports[:6], ports[6:]
     smaller = node_list(keep)
-    result = topology(smaller)
+    leaving = [dict(n, leaving=True) for n in nodes[6:]]
+    result = topology(smaller + leaving)
     assert result["changed"] is True
     dropped = {"%s:%d" % (HOST, p) for p in drop}
     forgets = [i for i, a in enumerate(result["actions"]) if a["kind"] == "forget" and a["node"] in dropped]
@@ -213,7 +214,7 @@ def test_scale_in_drains_forgets_and_resets(servers, topology):
         assert raw_info(servers, port, "CLUSTER", "INFO")["cluster_known_nodes"] == "1"
     assert_keys(keep[0], 200)
     assert total_keys_on_masters(servers, keep) == 200
-    assert topology(smaller)["changed"] is False
+    assert topology(smaller + leaving)["changed"] is False
 
 
 def test_replace_failed_master_and_restore_placement(servers, topology):
@@ -239,17 +240,19 @@ def test_replace_failed_master_and_restore_placement(servers, topology):
     replacement = servers.start(1)[0]
     new_nodes = [n for n in nodes if n["port"] != victim] + [
         {"host": HOST, "port": replacement, "availability_zone": "zone-a"}]
-    plain = topology(new_nodes, check=True)
+    plain = topology(new_nodes, check=True, restore_placement="never")
     assert "failover" not in [a["kind"] for a in plain["actions"]]
 
-    result = topology(new_nodes, restore_placement=True)
+    lost = ["%s:%d" % (HOST, victim)]
+    result = topology(new_nodes, restore_placement="always", forget_nodes=lost)
     kinds = [a["kind"] for a in result["actions"]]
     assert kinds == ["forget", "meet", "wait", "replicate", "failover"]
     assert result["actions"][0]["args"]["node_id"] not in {t["node_id"] for t in result["topology_after"]}
     assert_healthy(servers, survivors + [replacement], zones_of(new_nodes), masters_expected=3)
     assert raw_info(servers, replacement, "INFO", "replication")["role"] == "master"
     assert_keys(survivors[0], 100)
-    assert topology(new_nodes, restore_placement=True)["changed"] is False
+    assert topology(new_nodes, restore_placement="always", forget_nodes=lost)["changed"] is False
+    assert zones[victim] == "zone-a"
 
 
 def test_refuses_node_of_another_cluster_unless_forced(servers, topology):

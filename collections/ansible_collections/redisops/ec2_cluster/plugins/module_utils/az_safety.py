@@ -13,9 +13,13 @@ when, for every AZ:
   lost masters (Redis Cluster failover), so without it the lost masters'
   slots stay unwritable however many replicas survive.
 
-With two AZs and an odd number of masters one AZ always holds the majority of
-masters, so losing that AZ can never be survived: with two AZs the most the
-placement can guarantee is that every slot keeps a copy in each AZ.
+With two AZs one AZ always holds at least half of the masters (the majority
+of them when their number is odd), so losing that AZ can never be survived:
+with two AZs the most the placement can guarantee is that every slot keeps a
+copy in each AZ. With three or more AZs the failover majority can survive
+the loss of any one AZ only when no AZ holds more than ceil(M/2) - 1 of the M
+masters, which the AZs' node counts may or may not allow
+(failover_majority_possible); four masters over three AZs never can.
 
 Pure (no Ansible, no redis-py): runs on the controller, in modules and on the
 nodes.
@@ -24,7 +28,7 @@ nodes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import SLOT_COUNT
 
@@ -55,11 +59,27 @@ def majority(masters: int) -> int:
     return masters // 2 + 1
 
 
-def az_loss_risks(members: Iterable[Member]) -> List[str]:
-    """What the loss of each AZ would cost; [] when any one AZ can be lost.
+@dataclass(frozen=True)
+class Risk:
+    """One consequence of losing one AZ.
 
-    Messages name the AZ and the consequence, sorted by AZ.
+    kind is MAJORITY (the masters left cannot elect replicas: only planned
+    failovers that move masters out of that AZ help) or NO_COPY (a shard has
+    no live member outside the AZ: only a replica elsewhere helps).
     """
+
+    zone: str
+    kind: str
+    message: str
+    shard: str = ""  # master address, for NO_COPY
+
+
+MAJORITY = "majority"
+NO_COPY = "no_copy"
+
+
+def az_loss_risk_details(members: Iterable[Member]) -> List[Risk]:
+    """az_loss_risks() as Risk records, for callers that act on the kind."""
     members = list(members)
     shards = _shards(members)
     if not shards:
@@ -68,17 +88,50 @@ def az_loss_risks(members: Iterable[Member]) -> List[str]:
     total = len(shards)
     risks = []
     for zone in zones:
+        name = zone or "nodes without an AZ"
         lost_masters = [a for a, shard in shards.items() if shard[0].zone == zone]
         left = total - len(lost_masters)
         if lost_masters and left < majority(total):
-            risks.append(
-                "losing %s: %d of %d masters go and the %d left cannot elect replicas (a failover needs %d votes)"
-                % (zone or "nodes without an AZ", len(lost_masters), total, left, majority(total)))
+            risks.append(Risk(zone, MAJORITY,
+                              "losing %s: %d of %d masters go and the %d left cannot elect replicas (a failover needs "
+                              "%d votes)" % (name, len(lost_masters), total, left, majority(total))))
         for address, shard in sorted(shards.items()):
             if all(member.zone == zone for member in shard):
-                risks.append("losing %s: the %d slots of %s have no copy outside it"
-                             % (zone or "nodes without an AZ", shard[0].slots, address))
+                risks.append(Risk(zone, NO_COPY, "losing %s: the %d slots of %s have no copy outside it"
+                                  % (name, shard[0].slots, address), shard=address))
     return risks
+
+
+def az_loss_risks(members: Iterable[Member]) -> List[str]:
+    """What the loss of each AZ would cost; [] when any one AZ can be lost.
+
+    Messages name the AZ and the consequence, sorted by AZ.
+    """
+    return [risk.message for risk in az_loss_risk_details(members)]
+
+
+def majority_kept(masters_per_zone: Mapping[str, int]) -> bool:
+    """Would the masters outside each AZ still be a failover majority?"""
+    total = sum(masters_per_zone.values())
+    return all(total - count >= majority(total) for count in masters_per_zone.values() if count)
+
+
+def failover_majority_possible(masters: int, nodes_per_zone: Mapping[str, int]) -> bool:
+    """Can any placement of `masters` masters on these AZs' nodes keep a
+    failover majority whichever AZ is lost?
+
+    The best placement fills AZs evenly: the smallest per-AZ cap k whose
+    capacity sum(min(nodes, k)) holds every master. The loss of an AZ with k
+    masters is survived when the others keep a majority: masters - k >=
+    majority(masters). Never true with fewer than three AZs.
+    """
+    if masters <= 0:
+        return True
+    capacity = [count for count in nodes_per_zone.values() if count > 0]
+    for cap in range(1, masters + 1):
+        if sum(min(count, cap) for count in capacity) >= masters:
+            return masters - cap >= majority(masters)
+    return False
 
 
 def az_loss_safe(members: Iterable[Member]) -> bool:

@@ -12,8 +12,29 @@ behind; tests use the same simulate() to check a plan's outcome.
 Vocabulary: a *shard* is a master plus its replicas. The planner keeps
 existing shards (minimal change), creates new ones from empty nodes, hands
 free nodes to shards as replicas by availability-zone rules, balances slots
-with the fewest moves, and optionally moves mastership back to the AZ layout
-with CLUSTER FAILOVER.
+with the fewest moves, and moves mastership between AZs with CLUSTER FAILOVER
+when restore_placement asks for it.
+
+What a plan guarantees about losing one AZ (module_utils/az_safety.py is the
+rule; replicas_per_master >= 1, nodes in 2 or more AZs):
+
+- Every slot keeps a copy outside each AZ (with 2 AZs: a copy in each AZ)
+  whenever the nodes allow it, i.e. for every AZ the desired nodes outside it
+  are at least as many as the masters. Replicas are placed, and moved between
+  shards if needed, so that every shard spans 2 AZs.
+- With 3 or more AZs and restore_placement auto (the default) or always, the
+  masters outside any one AZ also keep the failover majority whenever the
+  AZs' node counts allow it (az_safety.failover_majority_possible) and the
+  shards' members can take over; auto makes only the failovers that this
+  needs, always also evens the spread out.
+- With 2 AZs no placement keeps the failover majority: one AZ always holds
+  at least half of the masters. The plan keeps the copies and says so; no
+  failover is made for it.
+
+Whatever cannot be guaranteed is left in the risks that az_loss_risks()
+reports for the planned outcome, for the module to warn about. Safety
+refusals: scaling in below 3 * (replicas_per_master + 1) nodes, or emptying
+an AZ while other AZs keep nodes, and forgetting a node that is not failed.
 """
 
 from __future__ import annotations
@@ -22,6 +43,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import az_safety
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model import (
     SLOT_COUNT,
     ClusterState,
@@ -33,6 +55,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model
 
 MIN_MASTERS = 3
 BALANCE_TOLERANCE = 0.02  # like redis-cli rebalance's default threshold
+RESTORE_PLACEMENT = ("auto", "always", "never")
 
 ACTION_KINDS = (
     "reset", "forget", "set_config_epoch", "add_slots", "meet", "wait",
@@ -50,6 +73,7 @@ class DesiredNode:
     port: int
     availability_zone: str
     role: str = "auto"  # auto | master | replica
+    leaving: bool = False  # scale in: drain, forget and reset it
 
     @property
     def address(self) -> str:
@@ -58,19 +82,48 @@ class DesiredNode:
 
 @dataclass(frozen=True)
 class Spec:
+    """What the cluster should be.
+
+    nodes holds the members and, flagged leaving, the nodes to remove (their
+    AZ is known, so the scale-in rules can be checked). restore_placement:
+    auto (failovers only where losing one AZ would otherwise cost the
+    failover majority), always (also even out the masters per AZ), never.
+    remove_unlisted_nodes drains live cluster nodes that are in no list at
+    all. forget_nodes lists the failed nodes (address or bare host) that may
+    be forgotten; no other failed node ever is.
+    """
+
     nodes: Tuple[DesiredNode, ...]
     replicas_per_master: int = 1
     force_create_over_data: bool = False
-    restore_placement: bool = False
-    remove_unlisted_nodes: bool = True
+    restore_placement: str = "auto"
+    remove_unlisted_nodes: bool = False
+    forget_nodes: Tuple[str, ...] = ()
+
+    @property
+    def members(self) -> Tuple[DesiredNode, ...]:
+        return tuple(n for n in self.nodes if not n.leaving)
+
+    @property
+    def leaving(self) -> Tuple[DesiredNode, ...]:
+        return tuple(n for n in self.nodes if n.leaving)
 
     @property
     def zones(self) -> Dict[str, str]:
+        """AZ of every listed node, leaving ones included."""
         return {n.address: n.availability_zone for n in self.nodes}
 
     @property
     def az_order(self) -> List[str]:
-        return sorted({n.availability_zone for n in self.nodes})
+        """The AZs the cluster keeps (of the members)."""
+        return sorted({n.availability_zone for n in self.members})
+
+    def may_forget(self, node: NodeState) -> bool:
+        """A failed node may be forgotten when forget_nodes lists it (by address
+        or bare host) or when it is leaving."""
+        host = node.address.rsplit(":", 1)[0]
+        return node.address in self.forget_nodes or host in self.forget_nodes or \
+            node.address in {n.address for n in self.leaving}
 
 
 @dataclass
@@ -89,18 +142,29 @@ class Action:
 
 
 def master_count(spec: Spec) -> int:
-    """How many shards the desired nodes make (pinned roles first)."""
-    total = len(spec.nodes)
-    pinned_masters = sum(1 for n in spec.nodes if n.role == "master")
-    pinned_replicas = sum(1 for n in spec.nodes if n.role == "replica")
+    """How many shards the members make (pinned roles first)."""
+    members = spec.members
+    total = len(members)
+    pinned_masters = sum(1 for n in members if n.role == "master")
+    pinned_replicas = sum(1 for n in members if n.role == "replica")
     wanted = max(total // (spec.replicas_per_master + 1), pinned_masters)
     return min(wanted, total - pinned_replicas)
 
 
+def min_nodes(replicas_per_master: int) -> int:
+    """Nodes a cluster needs: 3 masters (a failover needs a majority of at
+    least 2 of 3) with their replicas."""
+    return MIN_MASTERS * (replicas_per_master + 1)
+
+
 def validate_spec(spec: Spec) -> None:
+    """Refuse bad input and unsafe scale-ins; needs no connection to any node."""
     replicas = spec.replicas_per_master
     if replicas < 0:
         raise PlanError("replicas_per_master must be 0 or more, got %d" % replicas)
+    if spec.restore_placement not in RESTORE_PLACEMENT:
+        raise PlanError("restore_placement must be one of %s, got %r"
+                        % (", ".join(RESTORE_PLACEMENT), spec.restore_placement))
     seen = set()
     for node in spec.nodes:
         if node.address in seen:
@@ -110,11 +174,15 @@ def validate_spec(spec: Spec) -> None:
             raise PlanError("node %s has no availability_zone" % node.address)
         if node.role not in ("auto", "master", "replica"):
             raise PlanError("node %s: role must be auto, master or replica" % node.address)
-    needed = MIN_MASTERS * (replicas + 1)
-    if len(spec.nodes) < needed:
+        if node.leaving and node.role != "auto":
+            raise PlanError("node %s is leaving and cannot have the role %s" % (node.address, node.role))
+    _validate_scale_in(spec)
+    members = spec.members
+    needed = min_nodes(replicas)
+    if len(members) < needed:
         raise PlanError(
             "too few nodes: %d given, replicas_per_master=%d needs at least %d (%d masters with %d replicas each)"
-            % (len(spec.nodes), replicas, needed, MIN_MASTERS, replicas))
+            % (len(members), replicas, needed, MIN_MASTERS, replicas))
     if replicas and len(spec.az_order) < 2:
         raise PlanError(
             "replicas_per_master=%d needs nodes in at least 2 availability zones, got only %s"
@@ -122,28 +190,48 @@ def validate_spec(spec: Spec) -> None:
     masters = master_count(spec)
     if masters < MIN_MASTERS:
         raise PlanError("pinned roles leave only %d masters; at least %d are needed" % (masters, MIN_MASTERS))
-    if masters * (replicas + 1) > len(spec.nodes):
+    if masters * (replicas + 1) > len(members):
         raise PlanError("%d pinned masters with replicas_per_master=%d need %d nodes, only %d given"
-                        % (masters, replicas, masters * (replicas + 1), len(spec.nodes)))
+                        % (masters, replicas, masters * (replicas + 1), len(members)))
+
+
+def _validate_scale_in(spec: Spec) -> None:
+    """The scale-in rules: never below the minimum, never empty an AZ."""
+    leaving = sorted(n.address for n in spec.leaving)
+    if not leaving:
+        return
+    remaining, replicas = len(spec.members), spec.replicas_per_master
+    if remaining < min_nodes(replicas):
+        raise PlanError(
+            "refusing to scale in to %d nodes: %d masters with %d replica(s) each need at least %d; leaving: %s"
+            % (remaining, MIN_MASTERS, replicas, min_nodes(replicas), ", ".join(leaving)))
+    emptied = sorted({n.availability_zone for n in spec.nodes} - set(spec.az_order))
+    if emptied:
+        raise PlanError(
+            "refusing to remove every node of %s while %s keep nodes: the cluster would span fewer AZs, and "
+            "losing one more of them could cost slots or the failover majority; leaving: %s"
+            % (", ".join(emptied), ", ".join(spec.az_order), ", ".join(leaving)))
 
 
 def validate_state(spec: Spec, state: ClusterState, unreachable: Dict[str, str]) -> None:
     """Refuse unsafe starting points. unreachable maps address -> error text."""
-    down = sorted(a for a in unreachable if a in spec.zones)
+    member_addresses = {n.address for n in spec.members}
+    down = sorted(a for a in unreachable if a in member_addresses)
     if down:
         what = "creating the cluster" if not state.has_cluster() else "changing the cluster"
-        raise PlanError("unreachable nodes while %s: %s (remove a lost node from nodes to replace it)"
-                        % (what, "; ".join("%s: %s" % (a, unreachable[a]) for a in down)))
+        raise PlanError("unreachable nodes while %s: %s (to replace a lost node, leave it out of nodes and list it "
+                        "in forget_nodes)" % (what, "; ".join("%s: %s" % (a, unreachable[a]) for a in down)))
     engines = {}
     for node in state.nodes.values():
-        if node.live and (node.address in spec.zones or node.in_cluster) and node.engine:
+        if node.live and (node.address in member_addresses or node.in_cluster) and node.engine:
             engines.setdefault((node.engine, node.version.split(".")[0]), []).append(node.address)
     if len(engines) > 1:
         raise PlanError("mixed engines or major versions: %s" % "; ".join(
             "%s %s on %s" % (eng, major, ", ".join(sorted(addrs))) for (eng, major), addrs in sorted(engines.items())))
+    _validate_forget(spec, state)
     if not spec.force_create_over_data:
         foreign = sorted((n.address, n.foreign) for n in state.nodes.values()
-                         if n.live and n.foreign and n.address in spec.zones)
+                         if n.live and n.foreign and n.address in member_addresses)
         if foreign:
             raise PlanError(
                 "refusing to use nodes that hold data or belong to another cluster (set force_create_over_data "
@@ -163,6 +251,38 @@ def validate_state(spec: Spec, state: ClusterState, unreachable: Dict[str, str])
         if any(n is None or not n.live or n.role != "master" for n in ends) or state.slot_owner[slot] != src:
             raise PlanError("slot %d is half migrated between %s and %s in a way this module does not finish; "
                             "fix it with redis-cli --cluster fix" % (slot, src, dst))
+
+
+def _validate_forget(spec: Spec, state: ClusterState) -> None:
+    """forget_nodes may only name failed nodes: a node that answers is removed
+    by scaling in (leaving), never forgotten."""
+    members = state.members()
+    for entry in sorted(spec.forget_nodes):
+        def matches(node):
+            return entry in (node.address, node.address.rsplit(":", 1)[0])
+        if any(matches(n) and not n.live for n in members):
+            continue
+        alive = sorted(n.address for n in state.nodes.values() if n.live and matches(n))
+        listed = sorted(n.address for n in spec.members if entry in (n.address, n.host))
+        if alive or listed:
+            raise PlanError(
+                "refusing to forget %s: it is not a failed cluster node (%s); only failed nodes are forgotten, "
+                "a healthy node leaves the cluster by scaling in (leaving: true)"
+                % (entry, "answers at " + ", ".join(alive) if alive else "listed in nodes"))
+
+
+def kept_nodes(spec: Spec, state: ClusterState) -> List[str]:
+    """Cluster nodes outside the members that the plan leaves in place, with why."""
+    kept = []
+    listed = {n.address for n in spec.nodes}
+    for node in state.members():
+        if node.address in listed and node.live:
+            continue
+        if not node.live and not spec.may_forget(node):
+            kept.append("%s (failed, not in forget_nodes)" % node.address)
+        elif node.live and node.address not in listed and not spec.remove_unlisted_nodes:
+            kept.append("%s (answers, in no list)" % node.address)
+    return kept
 
 
 # ---------------------------------------------------------------- simulation
@@ -411,10 +531,84 @@ def _assign_replicas(place: _Placement, replicas: int, heads: List[NodeState],
     pool.clear()
 
 
+def _spread_shards(place: _Placement, replicas: int, heads: List[NodeState],
+                   shards: Dict[str, List[NodeState]]) -> None:
+    """Give every shard members in 2 AZs, so that losing any one AZ leaves a
+    copy of every slot (the planner's guarantee when the nodes allow it).
+
+    A shard whose members all sit in one AZ z takes a replica from another
+    AZ out of a shard that can spare it (it still spans 2 AZs without it),
+    and, to keep replica counts even, hands one of its z members back in
+    exchange when that keeps the other shard in 2 AZs. Replicas not yet in
+    place move first. Bounded: each round fixes a shard or stops.
+    """
+    if not replicas or len(place.order) < 2:
+        return
+
+    def zones_of(group):
+        return {place.az(m) for m in group}
+
+    for _round in range(len(heads)):
+        lonely = [h for h in heads if len(zones_of([h] + shards[h.node_id])) < 2]
+        if not lonely:
+            return
+        head = lonely[0]
+        zone = place.az(head)
+        ours = sorted((m for m in shards[head.node_id] if place.pinned.get(m.address) != "master"),
+                      key=lambda m: (m.master_id == head.node_id, m.address))
+        options = []
+        for other in heads:
+            if other is head:
+                continue
+            group = [other] + shards[other.node_id]
+            for member in shards[other.node_id]:
+                if place.az(member) == zone or place.pinned.get(member.address) == "master":
+                    continue
+                rest = zones_of(m for m in group if m is not member)
+                can_move = len(rest) >= 2
+                can_swap = bool(ours) and bool(rest - {zone})
+                if not (can_move or can_swap):
+                    continue
+                # Swap when only a swap keeps the donor in 2 AZs or its
+                # replica count, or when a move would leave the shares 2
+                # apart and the member handed back does not land in the
+                # donor master's AZ.
+                swap = can_swap and (not can_move or len(shards[other.node_id]) <= replicas or (
+                    len(shards[head.node_id]) >= len(shards[other.node_id]) and place.az(other) != zone))
+                options.append(((member.master_id == other.node_id, -len(shards[other.node_id]),
+                                 other.address, member.address), member, other, swap))
+        if not options:
+            return
+        _key, member, other, swap = min(options, key=lambda option: option[0])
+        shards[other.node_id].remove(member)
+        shards[head.node_id].append(member)
+        if swap:
+            back = ours[0]
+            shards[head.node_id].remove(back)
+            shards[other.node_id].append(back)
+
+
+def _majority_kept(place: _Placement, heads: List[NodeState], leader: Dict[str, NodeState],
+                   frozen_masters: Sequence[NodeState]) -> bool:
+    per_az: Dict[str, int] = {}
+    for node in [leader[h.node_id] for h in heads] + list(frozen_masters):
+        per_az[place.az(node)] = per_az.get(place.az(node), 0) + 1
+    return az_safety.majority_kept(per_az)
+
+
 def _choose_shard_masters(place: _Placement, spec: Spec, heads: List[NodeState],
-                          shards: Dict[str, List[NodeState]], fixed: set) -> Dict[str, NodeState]:
-    """Which member should lead each shard: pinned, else AZ balance when restoring."""
+                          shards: Dict[str, List[NodeState]], fixed: set,
+                          frozen_masters: Sequence[NodeState] = ()) -> Tuple[Dict[str, NodeState], Dict[str, str]]:
+    """Which member should lead each shard, and why it changes.
+
+    Pinned roles first. Then restore_placement: never keeps the leaders;
+    auto fails over only while losing the AZ with the most masters would
+    cost the failover majority, and only if failovers can remove that risk;
+    always also hands each shard to a member alone in its AZ and evens out
+    the masters per AZ.
+    """
     leader = {h.node_id: h for h in heads}
+    why = {}
     for head in heads:
         if head.node_id in fixed:
             continue
@@ -422,12 +616,37 @@ def _choose_shard_masters(place: _Placement, spec: Spec, heads: List[NodeState],
         pinned = [m for m in members if place.pinned.get(m.address) == "master"]
         if pinned and place.pinned.get(head.address) != "master":
             leader[head.node_id] = pinned[0]
+            why[head.node_id] = "pinned role"
         elif place.pinned.get(head.address) == "replica":
             others = [m for m in members[1:] if place.pinned.get(m.address) != "replica"]
             if others:
                 leader[head.node_id] = others[0]
-    if not spec.restore_placement:
-        return leader
+                why[head.node_id] = "pinned role"
+    if spec.restore_placement == "never":
+        return leader, why
+    if spec.restore_placement == "auto":
+        if _majority_kept(place, heads, leader, frozen_masters):
+            return leader, why
+        # Shards made in this plan keep their chosen master, and a new master
+        # has no shard mate in its AZ, unless only giving that up removes
+        # the risk (a shard spans 2 AZs whoever leads it).
+        for locked, alone in ((fixed, True), (fixed, False), (set(), True), (set(), False)):
+            trial, reasons = dict(leader), dict(why)
+            for _ in range(len(heads)):
+                path = _rebalancing_chain(place, heads, shards, trial, locked, alone)
+                if not path:
+                    break
+                crowded = place.az(trial[path[0][0].node_id])
+                for head, member in path:
+                    trial[head.node_id] = member
+                    reasons[head.node_id] = ("restore_placement=auto: losing %s would have cost the failover "
+                                             "majority" % crowded)
+                if _majority_kept(place, heads, trial, frozen_masters):
+                    return trial, reasons
+        # Failovers cannot remove the risk (2 AZs, or too few AZs or
+        # members for the masters): do not move masters for nothing.
+        return leader, why
+    before = dict(leader)
     # After failovers a master can share its AZ with a replica: hand the
     # shard to a member whose AZ is its own, the AZ with fewest masters first.
     for head in heads:
@@ -449,15 +668,18 @@ def _choose_shard_masters(place: _Placement, spec: Spec, heads: List[NodeState],
             break
         for head, member in path:
             leader[head.node_id] = member
-    return leader
+    for head in heads:
+        if leader[head.node_id] is not before[head.node_id]:
+            why[head.node_id] = "restore_placement=always: masters spread over AZs"
+    return leader, why
 
 
-def _rebalancing_chain(place, heads, shards, leader, fixed):
+def _rebalancing_chain(place, heads, shards, leader, fixed, alone=True):
     """Failovers that move one master from the busiest AZ to one with 2 fewer.
 
-    BFS over AZs: an edge u -> v is a shard led from u with a member in v (and
-    no shard mate sharing v). A path u0 -> ... -> uk moves one master from u0
-    to uk and leaves the AZs between unchanged.
+    BFS over AZs: an edge u -> v is a shard led from u with a member in v (and,
+    when alone, no shard mate sharing v). A path u0 -> ... -> uk moves one
+    master from u0 to uk and leaves the AZs between unchanged.
     """
     per_az = {az: 0 for az in place.order}
     for head in heads:
@@ -470,7 +692,7 @@ def _rebalancing_chain(place, heads, shards, leader, fixed):
         members = [head] + shards[head.node_id]
         for member in members:
             if member is current or place.pinned.get(member.address) == "replica" or \
-                    any(place.az(o) == place.az(member) for o in members if o is not member):
+                    alone and any(place.az(o) == place.az(member) for o in members if o is not member):
                 continue
             edges.setdefault(place.az(current), []).append((place.az(member), head, member))
     for start in sorted(per_az, key=lambda az: (-per_az[az], place.order[az])):
@@ -563,7 +785,13 @@ def _slot_plan(work: ClusterState, heads: List[NodeState], shards: Dict[str, Lis
 
 def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] = None) -> List[Action]:
     """Ordered actions that turn state into spec; [] when it already matches."""
-    validate_spec(spec)
+    try:
+        validate_spec(spec)
+    except PlanError as error:
+        kept = kept_nodes(spec, state)
+        if kept and str(error).startswith("too few nodes"):
+            raise PlanError("%s; cluster nodes not in nodes are kept: %s" % (error, ", ".join(kept))) from error
+        raise
     validate_state(spec, state, unreachable or {})
     work = state.copy()
     actions: List[Action] = []
@@ -575,8 +803,9 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
         apply_action(work, action)
         actions.append(action)
 
-    desired = [_live_at(work, n.address) for n in sorted(spec.nodes, key=lambda n: n.address)]
+    desired = [_live_at(work, n.address) for n in sorted(spec.members, key=lambda n: n.address)]
     desired_ids = {n.node_id for n in desired}
+    leaving = {n.address for n in spec.leaving}
 
     for node in desired:
         if node.foreign:
@@ -586,10 +815,16 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
         on = [m.address for m in work.members() if m.live and m.node_id != node.node_id]
         emit("forget", node.address, reason, node_id=node.node_id, on=on)
 
-    dead = [n for n in work.members() if not n.live]
+    # Failed nodes are forgotten only when the caller says they are gone for
+    # good (forget_nodes) or leaving; any other may come back (a stopped
+    # instance) and keeps its place.
+    dead = [n for n in work.members() if not n.live and spec.may_forget(n)]
+
+    def forget_reason(node):
+        return "failed node is leaving" if node.address in leaving else "failed node is listed in forget_nodes"
     for node in dead:
         if not work.replicas_of(node.node_id):
-            forget_everywhere(node, "node failed and is not in nodes")
+            forget_everywhere(node, forget_reason(node))
 
     # An interrupted migration (both ends alive, source still owns the slot) is finished first.
     for slot, (src, dst) in sorted(work.open_slots.items()):
@@ -599,7 +834,8 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
     # Shards: existing masters with slots (or with replicas) among desired nodes.
     counts = work.slot_counts()
     unlisted = [n for n in work.members() if n.live and n.node_id not in desired_ids]
-    frozen = set() if spec.remove_unlisted_nodes else {n.node_id for n in unlisted}
+    removed = [n for n in unlisted if n.address in leaving or spec.remove_unlisted_nodes]
+    frozen = {n.node_id for n in unlisted if n not in removed}
     for node in desired:
         if node.role == "replica" and node.master_id in frozen:
             frozen.add(node.node_id)
@@ -642,7 +878,10 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
     new_heads += converted
     all_heads = heads + new_heads
     _assign_replicas(place, replicas, all_heads, shards, pool)
-    leader = _choose_shard_masters(place, spec, all_heads, shards, {h.node_id for h in new_heads})
+    _spread_shards(place, replicas, all_heads, shards)
+    frozen_masters = [work.nodes[owner] for owner in counts if owner in frozen]
+    leader, leader_why = _choose_shard_masters(place, spec, all_heads, shards, {h.node_id for h in new_heads},
+                                        frozen_masters)
 
     adds, moves, targets = _slot_plan(work, all_heads, shards, frozen, replicas)
 
@@ -691,7 +930,7 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
 
     for node in dead:
         if node.node_id in work.nodes:
-            forget_everywhere(node, "node failed and is not in nodes")
+            forget_everywhere(node, forget_reason(node))
 
     for donor, head, slots in moves:
         emit("migrate_slots", donor.address, "rebalance: %s should serve %d slots" % (
@@ -704,16 +943,16 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
     for head in all_heads:
         chosen = leader[head.node_id]
         if chosen.node_id != head.node_id:
-            why = "pinned role" if place.pinned.get(chosen.address) == "master" or \
-                place.pinned.get(head.address) == "replica" else "restore_placement: masters spread over AZs"
-            emit("failover", chosen.address, why, master=head.address)
+            emit("failover", chosen.address, "planned failover from %s (%s) to %s (%s): %s" % (
+                head.address, place.az(head) or "no AZ", chosen.address, place.az(chosen) or "no AZ",
+                leader_why[head.node_id]), master=head.address)
 
-    if spec.remove_unlisted_nodes:
-        for node in sorted(unlisted, key=lambda n: (n.role == "master", n.address)):
-            forget_everywhere(node, "node is in the cluster but not in nodes")
-            # Its data lives on in the cluster; a stale copy must not come
-            # back if the node is restarted or reused.
-            emit("reset", node.address, "removed node leaves the cluster", hard=True, flush=True)
+    for node in sorted(removed, key=lambda n: (n.role == "master", n.address)):
+        forget_everywhere(node, "node is leaving" if node.address in leaving else
+                          "node is in the cluster but not in nodes (remove_unlisted_nodes)")
+        # Its data lives on in the cluster; a stale copy must not come
+        # back if the node is restarted or reused.
+        emit("reset", node.address, "removed node leaves the cluster", hard=True, flush=True)
     return actions
 
 
@@ -764,3 +1003,59 @@ def served_after_losing(state: ClusterState, spec: Spec, zone: str) -> bool:
         if not shard & survivors:
             return False
     return True
+
+
+# ---------------------------------------------------------------- AZ safety of a state
+
+
+def safety_members(spec: Spec, state: ClusterState) -> List[az_safety.Member]:
+    """The cluster's members as az_safety sees them (AZ from nodes, else as observed)."""
+    zones = spec.zones
+    counts = state.slot_counts()
+    members = []
+    for node in state.members():
+        master = state.nodes.get(node.master_id) if node.role == "replica" and node.master_id else None
+        members.append(az_safety.Member(
+            address=node.address, zone=zones.get(node.address) or node.availability_zone or "",
+            is_master=node.role == "master", master=master.address if master else None,
+            slots=counts.get(node.node_id, 0), failed=not node.live))
+    return members
+
+
+def az_risks(spec: Spec, state: ClusterState) -> List[az_safety.Risk]:
+    """What losing each AZ would cost in this state (az_safety's rule)."""
+    return az_safety.az_loss_risk_details(safety_members(spec, state))
+
+
+def why_risks_remain(spec: Spec, state: ClusterState) -> List[str]:
+    """For the risks a planned outcome still has: why the plan could not remove them."""
+    risks = az_risks(spec, state)
+    members = [m for m in safety_members(spec, state) if not m.failed]
+    zones = sorted({m.zone for m in members})
+    nodes_per_zone = {zone: sum(1 for m in members if m.zone == zone) for zone in zones}
+    masters = sum(1 for m in members if m.is_master and m.slots)
+    reasons = []
+    if any(r.kind == az_safety.MAJORITY for r in risks):
+        if len(zones) < 3:
+            reasons.append(
+                "with %d AZs one AZ always holds at least half of the masters: losing it stops automatic failover "
+                "for the lost masters' slots until an operator promotes their replicas (CLUSTER FAILOVER TAKEOVER)"
+                % len(zones))
+        elif not az_safety.failover_majority_possible(masters, nodes_per_zone):
+            reasons.append(
+                "%d masters over %s cannot keep a failover majority whichever AZ is lost: change the node count "
+                "per AZ or replicas_per_master" % (masters, ", ".join(
+                    "%s (%d nodes)" % (zone, count) for zone, count in sorted(nodes_per_zone.items()))))
+        elif spec.restore_placement == "never":
+            reasons.append("restore_placement=never: no planned failover moves masters out of the crowded AZ")
+        else:
+            reasons.append("no failover inside the shards spreads the masters safely: their replicas are not in "
+                           "the AZs the masters would have to move to")
+    if any(r.kind == az_safety.NO_COPY for r in risks):
+        short = sorted(zone for zone in zones if len(members) - nodes_per_zone[zone] < masters)
+        if short:
+            reasons.append("too few nodes outside %s for every shard to keep a copy there (%d masters)"
+                           % (", ".join(short), masters))
+        else:
+            reasons.append("no replica could be moved to give every shard a copy outside each AZ")
+    return reasons

@@ -16,12 +16,22 @@ description:
   - Plans the ordered actions (meet, add slots, replicate, migrate slots, forget, failover, reset) with the pure
     planner in C(module_utils/cluster_planner.py), then executes them one by one with bounded waits.
   - Creates a cluster on empty nodes, scales out (new masters get slots by rebalancing with the fewest moves, new
-    replicas attach where placement needs them), scales in (slots are drained first, then the node is forgotten on
-    every node and reset), replaces lost nodes (the failed node ID is forgotten everywhere, the new node takes its
-    role) and, with O(restore_placement=true), moves mastership back to the AZ layout with C(CLUSTER FAILOVER).
+    replicas attach where placement needs them), scales in (nodes flagged O(nodes[].leaving) are drained first, then
+    forgotten on every node and reset), replaces lost nodes (a failed node listed in O(forget_nodes) is forgotten
+    everywhere, the new node takes its role) and moves mastership between AZs with C(CLUSTER FAILOVER) (planned, no
+    data loss) as O(restore_placement) says.
   - "Placement: masters are spread evenly over availability zones, no replica sits in its master's AZ when another
-    AZ has a node for it, replicas are spread evenly. With 3 AZs and 6 nodes, losing any one AZ leaves every slot
-    served."
+    AZ has a node for it, replicas are spread evenly, and every shard keeps members in 2 AZs. With 3 AZs and 6
+    nodes, losing any one AZ leaves every slot served and writable."
+  - "AZ safety (the rule of C(module_utils/az_safety.py)): losing one AZ must leave every slot a copy and the
+    masters outside it a failover majority. With 3 or more AZs the plan keeps both whenever the nodes per AZ allow
+    it. With 2 AZs only the copies can be kept (one AZ always holds at least half of the masters, so losing it
+    stops automatic failover). Every risk that remains after the run is returned in RV(az_loss_risks_after) and
+    warned about, with the reason in RV(az_loss_notes)."
+  - A failed node is never forgotten unless O(forget_nodes) lists it (or it is leaving), so an instance that is
+    only stopped keeps its place.
+  - "Refused before anything changes: scaling in below 3 * (O(replicas_per_master) + 1) nodes, removing every node
+    of an AZ while other AZs keep nodes, forgetting a node that is not failed."
   - On a cluster that already matches, the plan is empty and the module reports no change.
   - Usually runs on one cluster node (delegated); needs redis-py 4.3 or later there.
 author:
@@ -29,8 +39,8 @@ author:
 options:
   nodes:
     description:
-      - Every node the cluster should consist of. Nodes in the cluster but not listed are removed when
-        O(remove_unlisted_nodes=true).
+      - Every node the cluster should consist of, plus (flagged O(nodes[].leaving)) the nodes to remove. Live
+        cluster nodes in neither are left alone unless O(remove_unlisted_nodes=true).
     type: list
     elements: dict
     required: true
@@ -54,6 +64,14 @@ options:
         type: str
         choices: [auto, master, replica]
         default: auto
+      leaving:
+        description:
+          - Scale in this node. Its slots are drained to the other masters, then it is forgotten on every node and
+            reset (C(FLUSHALL), C(CLUSTER RESET HARD)). Its AZ counts for the scale-in rules; a node already out of
+            the cluster is left as it is.
+        type: bool
+        default: false
+        version_added: "0.2.0"
   replicas_per_master:
     description: Replicas per master. The number of masters is the node count divided by (this + 1).
     type: int
@@ -65,15 +83,33 @@ options:
     type: bool
     default: false
   restore_placement:
-    description: Move mastership back to an even AZ spread with C(CLUSTER FAILOVER) on the right replica.
-    type: bool
-    default: false
+    description:
+      - When to move mastership with C(CLUSTER FAILOVER) on the right replica (planned, no data loss).
+      - V(auto) fails over only when, in the layout the plan would otherwise leave, losing one AZ would cost the
+        failover majority, only as many masters as needed, and only if failovers can remove that risk (they cannot
+        with 2 AZs). Each failover's reason names the AZ.
+      - V(always) also spreads the masters evenly over the AZs and hands each shard to a member alone in its AZ.
+      - V(never) leaves the masters where they are (the risks are still returned and warned about).
+    type: str
+    choices: [auto, always, never]
+    default: auto
+    version_added: "0.2.0"
   remove_unlisted_nodes:
     description:
-      - Drain and remove cluster nodes that are not in O(nodes) (scale in). When false, unlisted nodes, their slots
-        and their replicas are left alone.
+      - Drain and remove live cluster nodes that are in no list (neither O(nodes) nor leaving). When false, such
+        nodes, their slots and their replicas are left alone. Scale in with O(nodes[].leaving) instead.
+      - Failed nodes are never removed by this option; see O(forget_nodes).
     type: bool
-    default: true
+    default: false
+  forget_nodes:
+    description:
+      - Failed cluster nodes that are gone for good (their instance is terminated or absent) and may be forgotten
+        on every node, by address C(ip:port) or bare IP. No other failed node is forgotten.
+      - Naming a node that is not failed (it answers, or is in O(nodes)) is refused before anything changes.
+    type: list
+    elements: str
+    default: []
+    version_added: "0.2.0"
   wait_timeout:
     description: Upper bound in seconds for each wait (cluster convergence, replication link, failover, one slot).
     type: int
@@ -101,7 +137,7 @@ attributes:
 EXAMPLES = r"""
 - name: Create or reconcile the cluster from the inventory
   redisops.ec2_cluster.cluster_topology:
-    nodes: "{{ groups['redis_cluster'] | map('extract', hostvars) | map(attribute='cluster_topology_node') | list }}"
+    nodes: "{{ hostvars | redisops.ec2_cluster.topology_nodes(groups['redis_cluster']) }}"
     replicas_per_master: 1
     login_user: ops
     login_password: "{{ redis_ops_password }}"
@@ -120,7 +156,29 @@ EXAMPLES = r"""
     login_password: "{{ redis_password }}"
     tls: true
     tls_ca_cert: /etc/redis-node/tls/ca.crt
-    restore_placement: true
+    restore_placement: always
+
+# Connection options as in the first example are left out below.
+- name: Scale in - drain and remove the hosts of group redis_member_leaving
+  redisops.ec2_cluster.cluster_topology:
+    nodes: >-
+      {{ (hostvars | redisops.ec2_cluster.topology_nodes(groups['redis_cluster'] | difference(groups['redis_member_leaving'])))
+         + (hostvars | redisops.ec2_cluster.topology_nodes(groups['redis_member_leaving']) | map('combine', {'leaving': true})) }}
+  delegate_to: "{{ groups['redis_cluster'] | difference(groups['redis_member_leaving']) | first }}"
+  run_once: true
+
+- name: Replace a lost node - forget the failed node whose instance is terminated
+  redisops.ec2_cluster.cluster_topology:
+    nodes: "{{ hostvars | redisops.ec2_cluster.topology_nodes(groups['redis_cluster']) }}"
+    forget_nodes: [10.0.1.10]
+    restore_placement: always
+  delegate_to: "{{ groups['redis_cluster'] | first }}"
+  run_once: true
+  register: replaced
+
+- name: Say what losing one AZ would still cost
+  ansible.builtin.debug:
+    msg: "{{ replaced.az_loss_risks_after + replaced.az_loss_notes }}"
 """
 
 RETURN = r"""
@@ -186,6 +244,38 @@ topology_after:
   returned: always
   type: list
   elements: dict
+az_loss_risks_before:
+  description:
+    - What losing each AZ would cost before the run (C(module_utils/az_safety.py)). Empty when any one AZ can be
+      lost.
+  returned: when the nodes could be read (also when the plan is refused)
+  type: list
+  elements: str
+  sample:
+    - "losing us-west-2a: 2 of 3 masters go and the 1 left cannot elect replicas (a failover needs 2 votes)"
+    - "losing us-west-2a: the 5461 slots of 10.0.1.10:6379 have no copy outside it"
+  version_added: "0.2.0"
+az_loss_risks_after:
+  description: The same after the run (in check mode, for the predicted topology). Each one is also a warning.
+  returned: success
+  type: list
+  elements: str
+  version_added: "0.2.0"
+az_loss_notes:
+  description: Why the risks in RV(az_loss_risks_after) remain (for example 2 AZs, too few nodes per AZ,
+    O(restore_placement=never)); empty when there is none.
+  returned: success
+  type: list
+  elements: str
+  version_added: "0.2.0"
+kept_nodes:
+  description: Cluster nodes outside O(nodes) that the run leaves in place, with why (a failed node not in
+    O(forget_nodes), a live node in no list).
+  returned: when the nodes could be read (also when the plan is refused)
+  type: list
+  elements: str
+  sample: ["10.0.2.11:6379 (failed, not in forget_nodes)"]
+  version_added: "0.2.0"
 diff:
   description: Topology before and after, one line per node.
   returned: when diff mode is on
@@ -214,12 +304,17 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model
     topology_text,
 )
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_planner import (
+    RESTORE_PLACEMENT,
     DesiredNode,
     PlanError,
     Spec,
+    az_risks,
+    kept_nodes,
     placement_problems,
     plan,
     simulate,
+    validate_spec,
+    why_risks_remain,
 )
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import parse_info
 
@@ -235,11 +330,13 @@ def argument_spec():
             port=dict(type="int", default=6379),
             availability_zone=dict(type="str", required=True),
             role=dict(type="str", choices=["auto", "master", "replica"], default="auto"),
+            leaving=dict(type="bool", default=False),
         )),
         replicas_per_master=dict(type="int", default=1),
         force_create_over_data=dict(type="bool", default=False),
-        restore_placement=dict(type="bool", default=False),
-        remove_unlisted_nodes=dict(type="bool", default=True),
+        restore_placement=dict(type="str", choices=list(RESTORE_PLACEMENT), default="auto"),
+        remove_unlisted_nodes=dict(type="bool", default=False),
+        forget_nodes=dict(type="list", elements="str", default=[]),
         wait_timeout=dict(type="int", default=120),
         migrate_batch_keys=dict(type="int", default=100),
     )
@@ -249,11 +346,13 @@ def argument_spec():
 
 def spec_from(params) -> Spec:
     return Spec(
-        nodes=tuple(DesiredNode(n["host"], n["port"], n["availability_zone"], n["role"]) for n in params["nodes"]),
+        nodes=tuple(DesiredNode(n["host"], n["port"], n["availability_zone"], n["role"], n["leaving"])
+                    for n in params["nodes"]),
         replicas_per_master=params["replicas_per_master"],
         force_create_over_data=params["force_create_over_data"],
         restore_placement=params["restore_placement"],
         remove_unlisted_nodes=params["remove_unlisted_nodes"],
+        forget_nodes=tuple(params["forget_nodes"]),
     )
 
 
@@ -495,14 +594,21 @@ EXECUTORS = {
 def run(module, nodes):
     params = module.params
     spec = spec_from(params)
+    try:
+        validate_spec(spec)  # bad input is refused before any connection
+    except PlanError as exc:
+        module.fail_json(msg=str(exc), changed=False)
     state, unreachable = read_state(nodes, spec)
+    risks_before = [risk.message for risk in az_risks(spec, state)]
     try:
         actions = plan(spec, state, unreachable)
     except PlanError as exc:
-        module.fail_json(msg=str(exc), changed=False, topology_before=topology(state))
+        module.fail_json(msg=str(exc), changed=False, topology_before=topology(state),
+                         az_loss_risks_before=risks_before, kept_nodes=kept_nodes(spec, state))
     before = topology(state)
     report = [a.as_dict() for a in actions]
-    result = dict(changed=bool(actions), actions=report, topology_before=before)
+    result = dict(changed=bool(actions), actions=report, topology_before=before, az_loss_risks_before=risks_before,
+                  kept_nodes=kept_nodes(spec, state))
 
     if module.check_mode or not actions:
         predicted = simulate(state, actions)
@@ -519,12 +625,16 @@ def run(module, nodes):
                     exception=traceback.format_exc(), **result)
             report[index]["done"] = True
         try:
-            wait_for_agreement(nodes, [n.address for n in spec.nodes], params["wait_timeout"])
+            wait_for_agreement(nodes, [n.address for n in spec.members], params["wait_timeout"])
         except (redis_nodes.RedisError, TimeoutError) as exc:
             module.fail_json(msg="the plan ran, but the cluster did not settle: %s" % redis_nodes.describe_error(exc),
                              **result)
         after_state, _unreachable = read_state(nodes, spec)
     result["topology_after"] = topology(after_state)
+    result["az_loss_risks_after"] = [risk.message for risk in az_risks(spec, after_state)]
+    result["az_loss_notes"] = why_risks_remain(spec, after_state)
+    for risk in result["az_loss_risks_after"] + result["az_loss_notes"]:
+        module.warn("AZ safety: %s" % risk)
     for problem in placement_problems(spec, after_state):
         module.warn("placement: %s" % problem)
     if module._diff:
