@@ -8,8 +8,9 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
-# Every pytest run (unit tests and Molecule's testinfra) fails on a skipped test.
-export PYTHONPATH := $(CURDIR)/tests/pytest_plugins
+# Every pytest run (unit tests and Molecule's testinfra) fails on a skipped test,
+# and runs Ansible through one harness (tests/lib/redisops_testlib).
+export PYTHONPATH := $(CURDIR)/tests/pytest_plugins:$(CURDIR)/tests/lib
 export PYTEST_ADDOPTS := -p no_skips
 export REDISOPS_BASE_IMAGE := redisops/debian12-base:latest
 # Node images committed by the redis_image scenario after it verified them;
@@ -20,12 +21,14 @@ export REDISOPS_VALKEY_NODE_IMAGE := $(or $(call node_image,valkey),$(REDISOPS_B
 
 COLLECTION := collections/ansible_collections/redisops/ec2_cluster
 MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
-# Steps joined with + run in parallel. redis_image goes first: the other
-# scenarios start from the node images it commits. The sandbox steps share
-# the sandbox network and run one after another, next to the scenarios.
+# Steps joined with + run in parallel, at most three heavy ones at a time.
+# redis_image goes first: the other scenarios start from the node images it
+# commits. bake-test bakes the node AMIs (and fills the sandbox image cache);
+# e2e comes after it and brings one sandbox up from that cache, without a
+# bake. Both use the tests' own sandbox, never the user's (docs/targets.md).
 TEST_STEPS := setup lint+unit molecule-redis_image \
-              molecule-redis_node+molecule-cluster+sandbox-test \
-              molecule-redis_node_tls+bake-test e2e
+              molecule-redis_node+molecule-cluster+bake-test \
+              molecule-redis_node_tls+e2e
 
 .PHONY: help deploy test setup venv host-packages docker base-image lint unit molecule \
         molecule-% bake-test e2e site lock clean
@@ -60,28 +63,30 @@ lint: venv ## yamllint and ansible-lint (production profile)
 	yamllint --strict .
 	ansible-lint --strict
 
-unit: venv host-packages ## Unit tests of the collection's plugins, modules and module_utils
+unit: venv host-packages ## Unit tests of the collection's plugins, modules and module_utils, and of the test harness
 	cd $(COLLECTION) && PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections python -m pytest tests/unit -q
+	python -m pytest tests/lib -q -p no:cacheprovider
 
 molecule: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every Molecule scenario
 
 molecule-%: setup ## One Molecule scenario, e.g. make molecule-redis_image
 	molecule test -s $*
 
-bake-test: setup ## The AMI bake against a private sandbox (tests/bake)
+bake-test: setup ## The AMI bake on the tests' sandbox; fills the sandbox image cache (tests/bake)
 	python -m pytest tests/bake -v -p no:cacheprovider
 
-e2e: setup ## site.yml end to end on a private sandbox, twice (tests/e2e)
+e2e: setup ## Every end-to-end check on one tests' sandbox: up, inventory, site.yml twice, reconcile, down/up (tests/e2e)
 	python -m pytest tests/e2e -v -p no:cacheprovider
 
 site: venv ## ansible-playbook site.yml against the default inventory
 	ansible-playbook site.yml
 
-# The local sandbox (moto on 127.0.0.1, port REDISOPS_SANDBOX_PORT or 5000, + systemd
-# containers). Dummy credentials; botocore never reads the user's AWS files.
-SANDBOX_ENV := AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null \
+# The local sandbox (moto on 127.0.0.1 + systemd containers): the user's by
+# default, another one when REDISOPS_SANDBOX_* are set (docs/targets.md).
+# Dummy credentials; botocore never reads the user's AWS files.
+SANDBOX_ENV := AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-west-2
-.PHONY: sandbox-up sandbox-down sandbox-test
+.PHONY: sandbox-up sandbox-down sandbox-forget-images
 
 sandbox-up: setup ## Start the local sandbox (moto, base resources, AMI, 6 instances); idempotent
 	$(SANDBOX_ENV) ansible-playbook playbooks/sandbox_up.yml
@@ -89,8 +94,8 @@ sandbox-up: setup ## Start the local sandbox (moto, base resources, AMI, 6 insta
 sandbox-down: venv ## Remove the sandbox's containers and network and stop its moto server
 	$(SANDBOX_ENV) ansible-playbook playbooks/sandbox_down.yml
 
-sandbox-test: setup ## Sandbox tests: up, idempotent up, inventory, reconcile, down, down twice, up again
-	$(SANDBOX_ENV) python -m pytest tests/sandbox -v
+sandbox-forget-images: ## Drop the sandbox node image cache (the next sandbox up bakes again)
+	@docker image ls --format '{{.Repository}}:{{.Tag}}' redisops/ami-cache | xargs -r docker image rm
 
 lock: venv ## Re-resolve requirements.txt from requirements.in
 	@tmp=$$(mktemp -d) && python -m venv $$tmp && $$tmp/bin/pip install -q -r requirements.in && \
