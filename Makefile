@@ -39,10 +39,17 @@ help: ## List the targets with one line each
 
 deploy: setup sandbox-up site ## README command 1: install what is needed, bring the sandbox up, run site.yml on it
 
+# Test suites under tests/ and the step that runs each (a suite no step runs fails make test).
+TEST_SUITES := lib:unit bake:bake-test e2e:e2e
+
 test: ## README command 2: install what is needed and run every test (fails on any failed or skipped step)
 	@for scenario in $$(ls molecule | grep -vx shared); do \
 	  case " $(subst +, ,$(TEST_STEPS)) " in *" molecule-$$scenario "*) ;; \
 	  *) echo "molecule/$$scenario is not a step of make test (TEST_STEPS)"; exit 1;; esac; done
+	@for suite in $$(ls tests | grep -vx pytest_plugins); do \
+	  step=$$(for s in $(TEST_SUITES); do [ "$${s%%:*}" = "$$suite" ] && echo "$${s#*:}"; done); \
+	  case " $(subst +, ,$(TEST_STEPS)) " in *" $${step:-none} "*) ;; \
+	  *) echo "tests/$$suite is not run by a step of make test (TEST_SUITES, TEST_STEPS)"; exit 1;; esac; done
 	@scripts/run-steps.sh $(TEST_STEPS)
 
 setup: venv host-packages docker base-image ## Project venv, host tools, Docker engine and the cached Debian 12 base image
