@@ -31,9 +31,9 @@ def check_sandbox_up(sandbox, docker_client):
     by_ip = {i["PrivateIpAddress"]: i for i in instances}
     assert set(by_ip) == expected_ips(identity)
     assert sorted(tags(i)["Name"] for i in instances) == ["%s-%d" % (sandbox.cluster, n) for n in range(1, 7)]
-    subnet_az = {s["cidr"].rsplit(".", 2)[0]: s["az"] for s in identity["private_subnets"]}
+    subnet_az = {s["cidr"].rsplit(".", 1)[0]: s["az"] for s in identity["private_subnets"]}  # 10.78.1 -> a
     for ip, inst in by_ip.items():
-        assert inst["Placement"]["AvailabilityZone"] == subnet_az[ip.rsplit(".", 2)[0]]
+        assert inst["Placement"]["AvailabilityZone"] == subnet_az[ip.rsplit(".", 1)[0]]
         assert tags(inst)["Role"] == "redis-cluster" and tags(inst)["RedisCluster"] == sandbox.cluster
     for az in azs:
         assert sum(i["Placement"]["AvailabilityZone"] == az for i in instances) == 2

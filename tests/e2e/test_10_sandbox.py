@@ -87,7 +87,7 @@ def test_inventory_lists_instances_by_private_ip_grouped_by_az(sandbox):
 
     # how each host is reached: the docker connection to its instance's container
     reach = sandbox.run(["ansible", "redis_cluster", "-m", "ansible.builtin.debug",
-                         "-a", "msg={{ ansible_connection }} {{ ansible_host }}", "-o"])
+                         "-a", '{"msg": "{{ ansible_connection }} {{ ansible_host }}"}', "-o"])
     assert reach.rc == 0, reach.explain()
     seen = dict(re.findall(r'^(\S+) \| SUCCESS => .*"msg": "([^"]*)"', reach.stdout, re.M))
     assert seen == {ip: "community.docker.docker " + sandbox.container(instances[ip]["InstanceId"]) for ip in ips}
