@@ -8,9 +8,9 @@ export PATH := $(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
-# Every pytest run (unit and integration tests, Molecule's testinfra) fails on
-# a skipped test, also on a test file skipped while it is collected.
-export PYTHONPATH := $(CURDIR)/tests/pytest_plugins
+# Every pytest run (unit tests and Molecule's testinfra) fails on a skipped test,
+# and runs Ansible through one harness (tests/lib/redisops_testlib).
+export PYTHONPATH := $(CURDIR)/tests/pytest_plugins:$(CURDIR)/tests/lib
 export PYTEST_ADDOPTS := -p no_skips
 export REDISOPS_BASE_IMAGE := redisops/debian12-base:latest
 # Node images committed by the redis_image scenario after it verified them;
@@ -21,26 +21,37 @@ export REDISOPS_VALKEY_NODE_IMAGE := $(or $(call node_image,valkey),$(REDISOPS_B
 
 COLLECTION := collections/ansible_collections/redisops/ec2_cluster
 MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
-# Steps joined with + run in parallel. redis_image goes first: the other
-# scenarios start from the node images it commits. The sandbox steps share
-# the sandbox network and run one after another, next to the scenarios.
+# Steps joined with + run in parallel, at most three heavy ones at a time
+# (lint, unit, integration and iac-check are light next to a scenario).
+# redis_image goes first: the other scenarios start from the node images it
+# commits. bake-test bakes the node AMIs (and fills the sandbox image cache);
+# e2e comes after it and brings one sandbox up from that cache, without a
+# bake. Both use the tests' own sandbox, never the user's (docs/targets.md).
+# The two longest steps, cluster and e2e, share the last stage.
 TEST_STEPS := setup lint+unit+integration+iac-check molecule-redis_image \
-              molecule-redis_node+molecule-cluster+sandbox-test \
-              molecule-redis_node_tls+bake-test e2e
+              molecule-redis_node+molecule-redis_node_tls+bake-test \
+              molecule-cluster+e2e
 
 .PHONY: help deploy test setup venv host-packages docker base-image lint unit integration molecule \
         molecule-% bake-test e2e site lock clean iac-venv iac-check lock-iac rotation-test bench-rotation
 
 help: ## List the targets with one line each
-	@grep -hE '^[a-zA-Z%_-]+:.*## ' $(MAKEFILE_LIST) | \
-	  awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9%_-]+:.*## ' $(MAKEFILE_LIST) | \
+	  awk -F':.*## ' '{printf "  %-22s %s\n", $$1, $$2}'
 
 deploy: setup sandbox-up site ## README command 1: install what is needed, bring the sandbox up, run site.yml on it
+
+# Test suites under tests/ and the step that runs each (a suite no step runs fails make test).
+TEST_SUITES := lib:unit integration:integration iac:iac-check bake:bake-test e2e:e2e
 
 test: ## README command 2: install what is needed and run every test (fails on any failed or skipped step)
 	@for scenario in $$(ls molecule | grep -vx shared); do \
 	  case " $(subst +, ,$(TEST_STEPS)) " in *" molecule-$$scenario "*) ;; \
 	  *) echo "molecule/$$scenario is not a step of make test (TEST_STEPS)"; exit 1;; esac; done
+	@for suite in $$(ls tests | grep -vx pytest_plugins); do \
+	  step=$$(for s in $(TEST_SUITES); do [ "$${s%%:*}" = "$$suite" ] && echo "$${s#*:}"; done); \
+	  case " $(subst +, ,$(TEST_STEPS)) " in *" $${step:-none} "*) ;; \
+	  *) echo "tests/$$suite is not run by a step of make test (TEST_SUITES, TEST_STEPS)"; exit 1;; esac; done
 	@scripts/run-steps.sh $(TEST_STEPS)
 
 setup: venv host-packages docker base-image ## Project venv, host tools, Docker engine and the cached Debian 12 base image
@@ -73,8 +84,9 @@ lint: venv ## yamllint, ansible-lint (production profile), ansible-test sanity (
 	  $(addprefix --skip-test ,$(SANITY_NEEDS_DOWNLOAD))
 	python scripts/check-plugin-docs.py
 
-unit: venv ## Unit tests of the collection's plugins, modules and module_utils (pure: no servers)
+unit: venv host-packages ## Unit tests of the collection's plugins, modules and module_utils, and of the test harness
 	cd $(COLLECTION) && PYTHONPATH=$(PYTHONPATH):$(CURDIR)/collections python -m pytest tests/unit -q
+	python -m pytest tests/lib -q -p no:cacheprovider
 
 # Real redis-server clusters and moto on fixed loopback ports (one run at a
 # time per machine); the backup tests mount a small tmpfs (root).
@@ -110,10 +122,10 @@ molecule: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every Molecule scenari
 molecule-%: setup ## One Molecule scenario, e.g. make molecule-redis_image
 	molecule test -s $*
 
-bake-test: setup ## The AMI bake against a private sandbox (tests/bake)
+bake-test: setup ## The AMI bake on the tests' sandbox; fills the sandbox image cache (tests/bake)
 	python -m pytest tests/bake -v -p no:cacheprovider
 
-e2e: setup ## site.yml end to end on a private sandbox, twice (tests/e2e)
+e2e: setup ## Every end-to-end check on one tests' sandbox: up, inventory, site.yml twice, reconcile, down/up (tests/e2e)
 	python -m pytest tests/e2e -v -p no:cacheprovider
 
 rotation-test: venv host-packages ## Backup rotation playbooks against a private moto S3 (tests/integration, ports 5150-5151)
@@ -125,11 +137,12 @@ bench-rotation: venv ## Backup rotation of 10,000 sets against a private moto S3
 site: venv ## ansible-playbook site.yml against the default inventory
 	ansible-playbook site.yml
 
-# The local sandbox (moto on 127.0.0.1, port REDISOPS_SANDBOX_PORT or 5000, + systemd
-# containers). Dummy credentials; botocore never reads the user's AWS files.
-SANDBOX_ENV := AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null \
+# The local sandbox (moto on 127.0.0.1 + systemd containers): the user's by
+# default, another one when REDISOPS_SANDBOX_* are set (docs/targets.md).
+# Dummy credentials; botocore never reads the user's AWS files.
+SANDBOX_ENV := AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-west-2
-.PHONY: sandbox-up sandbox-down sandbox-test
+.PHONY: sandbox-up sandbox-down sandbox-forget-images
 
 sandbox-up: setup ## Start the local sandbox (moto, base resources, AMI, 6 instances); idempotent
 	$(SANDBOX_ENV) ansible-playbook playbooks/sandbox_up.yml
@@ -137,8 +150,8 @@ sandbox-up: setup ## Start the local sandbox (moto, base resources, AMI, 6 insta
 sandbox-down: venv ## Remove the sandbox's containers and network and stop its moto server
 	$(SANDBOX_ENV) ansible-playbook playbooks/sandbox_down.yml
 
-sandbox-test: setup ## Sandbox tests: up, idempotent up, inventory, reconcile, down, down twice, up again
-	$(SANDBOX_ENV) python -m pytest tests/sandbox -v
+sandbox-forget-images: ## Drop the sandbox node image cache (the next sandbox up bakes again)
+	@docker image ls --format '{{.Repository}}:{{.Tag}}' redisops/ami-cache | xargs -r docker image rm
 
 lock: venv ## Re-resolve requirements.txt from requirements.in
 	@tmp=$$(mktemp -d) && python -m venv $$tmp && $$tmp/bin/pip install -q -r requirements.in && \

@@ -6,14 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 engine=${1:-redis}
-export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" REDISOPS_SANDBOX_PORT=${REDISOPS_SANDBOX_PORT:-5059}
 dir=$(mktemp -d /tmp/redisops-bench-bake.XXXXXX)
-run() { ansible-playbook "$@" -e "redisops_sandbox_dir=$dir" >"$dir/last.log" 2>&1 || { tail -30 "$dir/last.log"; exit 1; }; }
+# A sandbox of its own (docs/targets.md, "Sandbox identity"), never the user's.
+export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" AWS_EC2_METADATA_DISABLED=true \
+  AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+  REDISOPS_SANDBOX_PORT=${REDISOPS_BENCH_PORT:-5059} REDISOPS_SANDBOX_NETWORK=redisops-bench \
+  REDISOPS_SANDBOX_VPC_CIDR=10.76.0.0/16 REDISOPS_SANDBOX_DIR="$dir" \
+  REDISOPS_SANDBOX_CONTAINER_PREFIX=redisops-bench- REDISOPS_SANDBOX_CLUSTER_NAME=bench
+run() { ansible-playbook "$@" >"$dir/last.log" 2>&1 || { tail -30 "$dir/last.log"; exit 1; }; }
 seconds() { local start=$SECONDS; "$@"; echo $((SECONDS - start)); }
-cleanup() { ansible-playbook playbooks/sandbox_down.yml -e "redisops_sandbox_dir=$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
+cleanup() { ansible-playbook playbooks/sandbox_down.yml >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
 
-up=$(seconds run playbooks/sandbox_up.yml -e '{"sandbox_instances_count": 0}' -e "ami_bake_engine=$engine")
+up=$(seconds run playbooks/sandbox_up.yml -e '{"sandbox_instances_count": 0, "sandbox_images_from_cache": false}' \
+  -e "ami_bake_engine=$engine")
 cold=$(seconds run playbooks/bake_ami.yml -e "ami_bake_engine=$engine" -e ami_bake_rebuild=true)
 warm=$(seconds run playbooks/bake_ami.yml -e "ami_bake_engine=$engine")
 ami=$(grep -o "AMI ami-[0-9a-f]*" "$dir/last.log" | tail -1 | cut -d' ' -f2)

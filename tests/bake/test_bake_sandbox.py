@@ -1,10 +1,11 @@
 """The AMI bake against the sandbox: real moto API calls, real builder
-containers, real images."""
+containers, real images, the same ami_bake tasks as on AWS."""
 
+import base64
 import json
 import time
 
-from conftest import builder_containers, docker
+from conftest import builder_containers, cache_tags, docker
 
 
 def newest(images):
@@ -26,6 +27,21 @@ def test_cold_bake_registers_a_tagged_ami_with_a_local_image(sandbox):
     assert image_tags["SourceAmi"].startswith("ami-")
     assert image_tags["BuildId"] in image["Name"]
     assert docker("image", "inspect", f"redisops/ami:{image['ImageId']}", check=False).returncode == 0
+    # tagged after creation, the same way on every target: the snapshots too
+    snapshots = [m["Ebs"]["SnapshotId"] for m in image["BlockDeviceMappings"] if "SnapshotId" in m.get("Ebs", {})]
+    assert snapshots
+    for snapshot in sandbox.aws("ec2").describe_snapshots(SnapshotIds=snapshots)["Snapshots"]:
+        assert tags(snapshot) == image_tags
+
+
+def test_the_new_image_is_cached_with_the_amis_identity(sandbox):
+    image = newest(sandbox.amis(Role="redis-node-ami", Engine="redis"))
+    [entry] = [t for t in cache_tags() if t.startswith("redisops/ami-cache:redis-7.0.15-")]
+    same = docker("image", "inspect", "--format", "{{.Id}}", entry, f"redisops/ami:{image['ImageId']}").stdout.split()
+    assert len(same) == 2 and same[0] == same[1]
+    label = docker("image", "inspect", "--format", '{{index .Config.Labels "io.redisops.ami"}}', entry).stdout.strip()
+    recorded = json.loads(base64.b64decode(label))
+    assert recorded["name"] == image["Name"] and recorded["tags"] == tags(image)
 
 
 def test_builders_are_terminated_and_their_containers_gone(sandbox):
@@ -39,7 +55,7 @@ def test_builders_are_terminated_and_their_containers_gone(sandbox):
 
 def test_rerun_reuses_the_ami_and_changes_nothing(sandbox):
     before = len(sandbox.builders())
-    run = sandbox.playbook("bake_ami.yml")
+    run = sandbox.bake()
     assert run.rc == 0, run.output[-3000:]
     assert "Reusing ami-" in run.output
     assert run.changed() == 0
@@ -77,17 +93,17 @@ def test_image_boots_into_an_unconfigured_node_with_fresh_identity(sandbox):
 
 def test_bad_input_fails_before_any_builder_is_launched(sandbox, tmp_path):
     before = len(sandbox.builders())
-    unknown = sandbox.playbook("bake_ami.yml", "ami_bake_engine=keydb")
+    unknown = sandbox.bake("ami_bake_engine=keydb")
     assert unknown.rc != 0
     assert "keydb" in unknown.output
-    unsupported = sandbox.playbook("bake_ami.yml", "ami_bake_engine_version=6.2.0")
+    unsupported = sandbox.bake("ami_bake_engine_version=6.2.0")
     assert unsupported.rc != 0
     assert "6.2.0 is not supported" in unsupported.output
-    state = json.loads((sandbox.dir / "terraform.tfstate").read_text())
+    state = sandbox.read_state()
     del state["outputs"]["private_subnet_ids"]
     broken = tmp_path / "no-subnets.tfstate"
     broken.write_text(json.dumps(state))
-    missing = sandbox.playbook("bake_ami.yml", f"redisops_terraform_state={broken}", "ami_bake_rebuild=true")
+    missing = sandbox.bake(f"redisops_terraform_state={broken}", "ami_bake_rebuild=true")
     assert missing.rc != 0
     assert "private_subnet_ids" in missing.output
     assert len(sandbox.builders()) == before
@@ -95,8 +111,8 @@ def test_bad_input_fails_before_any_builder_is_launched(sandbox, tmp_path):
 
 def test_failure_mid_bake_leaves_no_builder_behind(sandbox):
     before = len(sandbox.builders())
-    run = sandbox.playbook(
-        "bake_ami.yml", "ami_bake_engine_version=7.0.99",
+    run = sandbox.bake(
+        "ami_bake_engine_version=7.0.99",
         '{"redis_image_supported_versions": {"redis": ["7.0.99"], "valkey": ["8.0.1"]}}')
     assert run.rc != 0
     assert "redis-server 7.0.99 is not available" in run.output
@@ -108,12 +124,12 @@ def test_failure_mid_bake_leaves_no_builder_behind(sandbox):
 
 
 def test_valkey_bake_and_pruning_keep_the_newest(sandbox):
-    first = sandbox.playbook("bake_ami.yml", "ami_bake_engine=valkey")
+    first = sandbox.bake("ami_bake_engine=valkey")
     assert first.rc == 0, first.output[-3000:]
     [old] = sandbox.amis(Role="redis-node-ami", Engine="valkey")
     assert tags(old)["EngineVersion"] == "8.0.1"
     time.sleep(1)  # distinct build ids
-    second = sandbox.playbook("bake_ami.yml", "ami_bake_engine=valkey", "ami_bake_rebuild=true", "ami_bake_keep=1")
+    second = sandbox.bake("ami_bake_engine=valkey", "ami_bake_rebuild=true", "ami_bake_keep=1")
     assert second.rc == 0, second.output[-3000:]
     [kept] = sandbox.amis(Role="redis-node-ami", Engine="valkey")
     assert kept["ImageId"] != old["ImageId"]

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import redisops_testlib
 import testinfra
 import yaml
 
@@ -82,22 +83,15 @@ def live_members():
     return sorted(members)
 
 
-class PlaybookRun:
-    def __init__(self, proc):
-        self.rc = proc.returncode
-        self.output = proc.stdout + proc.stderr
-
-
 def run_playbook(playbook, *args, extra_inventory=None, tmp_path=None):
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    inventory = ["-i", str(Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent)]
+    """An operation playbook against Molecule's inventory (plus extra_inventory)."""
+    inventory = [Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent]
     if extra_inventory is not None:
         path = tmp_path / "extra_inventory.yml"
         path.write_text(yaml.safe_dump(extra_inventory))
-        inventory += ["-i", str(path)]
-    proc = subprocess.run(["ansible-playbook", *inventory, str(PLAYBOOKS_DIR / playbook), *args],
-                          capture_output=True, text=True, env=env, timeout=PLAYBOOK_TIMEOUT_S, check=False)
-    return PlaybookRun(proc)
+        inventory.append(path)
+    return redisops_testlib.run_playbook(PLAYBOOKS_DIR / playbook, *args, inventory=inventory,
+                                         timeout=PLAYBOOK_TIMEOUT_S)
 
 
 def as_json(value):

@@ -7,13 +7,12 @@ inventory; node state is read through docker exec.
 
 import json
 import os
-import re
 import subprocess
-import threading
 import time
 from pathlib import Path
 
 import pytest
+import redisops_testlib
 import testinfra
 import yaml
 
@@ -91,56 +90,18 @@ def wait_for(predicate, what, timeout_s=60, interval_s=1):
     raise AssertionError(f"timed out after {timeout_s}s waiting for {what} (last: {last!r})")
 
 
-class PlaybookRun:
-    def __init__(self, rc, output):
-        self.rc = rc
-        self.output = output
-        self.process_lists = []
-
-    def recap(self):
-        """{host: {ok, changed, failed, ...}} from the PLAY RECAP."""
-        hosts = {}
-        for match in re.finditer(r"^(\S+)\s+:\s+(ok=\d+.*)$", self.output, re.M):
-            hosts[match.group(1)] = {k: int(v) for k, v in (p.split("=") for p in match.group(2).split())}
-        return hosts
-
-
 def run_playbook(*args, playbook=CONVERGE, watch=None):
     """Run ansible-playbook against Molecule's inventory.
 
     ``watch``: container names whose process list is sampled (every 0.3 s)
     while the playbook runs; the samples are returned in ``.process_lists``.
     """
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    inventory = Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent
-    with subprocess.Popen(
-        ["ansible-playbook", "-i", str(inventory), str(playbook), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    ) as proc:
-        samples = []
-        deadline = time.monotonic() + PLAYBOOK_TIMEOUT_S
-        output = {}
+    def sample():
+        return [subprocess.run(["docker", "exec", name, "ps", "-eo", "args"], capture_output=True,
+                               text=True, check=False, timeout=30).stdout for name in watch]
 
-        def collect():
-            output["out"], output["err"] = proc.communicate()
-
-        reader = threading.Thread(target=collect, daemon=True)
-        reader.start()
-        while reader.is_alive() and time.monotonic() < deadline:
-            for name in watch or ():
-                ps = subprocess.run(["docker", "exec", name, "ps", "-eo", "args"], capture_output=True, text=True, check=False)
-                samples.append(ps.stdout)
-            time.sleep(0.3)
-        if reader.is_alive():
-            proc.kill()
-            reader.join()
-            raise AssertionError(f"ansible-playbook did not finish within {PLAYBOOK_TIMEOUT_S}s")
-    result = PlaybookRun(proc.returncode, output["out"] + output["err"])
-    result.process_lists = samples
-    return result
+    return redisops_testlib.run_playbook(playbook, *args, inventory=Path(os.environ["MOLECULE_INVENTORY_FILE"]).parent,
+                                         timeout=PLAYBOOK_TIMEOUT_S, poll=sample if watch else None)
 
 
 @pytest.fixture(scope="session")
