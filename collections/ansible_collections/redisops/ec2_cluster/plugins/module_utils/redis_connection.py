@@ -23,8 +23,6 @@ import traceback
 from dataclasses import dataclass
 from typing import Optional
 
-from ansible.module_utils.basic import missing_required_lib
-
 try:
     import redis
     from redis.backoff import NoBackoff
@@ -143,4 +141,6 @@ def connect(host, port, settings, raw=True):
 def fail_without_redis(module):
     """Fail the module the same way everywhere when redis-py is missing."""
     if not HAS_REDIS:
+        # Imported here: the programs on the nodes use this file without Ansible.
+        from ansible.module_utils.basic import missing_required_lib
         module.fail_json(msg=missing_required_lib("redis"), exception=REDIS_IMPORT_ERROR)
