@@ -12,6 +12,7 @@ for path in (ROOT / "collections", Path(__file__).resolve().parent):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
+from ansible.module_utils import _internal as module_internal  # noqa: E402
 from ansible.module_utils.common import warnings as module_warnings  # noqa: E402
 from ansible.module_utils.testing import patch_module_args  # noqa: E402
 
@@ -28,7 +29,7 @@ def servers(tmp_path):
 
 
 @pytest.fixture
-def run_module(capsys):
+def run_module(capsys, monkeypatch):
     """Run a module's main() with the given arguments; returns its result.
 
     ``expect_failure`` says whether the module must fail: a result that
@@ -39,6 +40,10 @@ def run_module(capsys):
         # Warnings are process-wide; each run starts without the last one's.
         module_warnings._global_warnings.clear()
         module_warnings._global_deprecations.clear()
+        # A module runs as on a target: once any test imported controller
+        # code (a lookup plugin), ansible-core would send the module's
+        # warnings to the controller's display instead of its result.
+        monkeypatch.setattr(module_internal, "is_controller", False)
         with patch_module_args(args):
             with pytest.raises(SystemExit):
                 module.main()

@@ -367,7 +367,7 @@ def node_facts(cluster, prefix):
     facts = []
     for index, node in enumerate(cluster.nodes):
         result = run_module(redis_node_info, dict(host="%s%d" % (prefix, index), login_host=node.ip,
-                                                  login_port=node.port, username=ADMIN[0], password=ADMIN[1]))
+                                                  login_port=node.port, login_user=ADMIN[0], login_password=ADMIN[1]))
         facts.append(result["node"])
     return facts
 
@@ -426,7 +426,7 @@ def test_restore_into_a_fresh_cluster_of_the_same_shape(env, backup):
         # what the role's runtime drop-in does: the unit's command line + --appendonly no
         target.start(node, ["--appendonly", "no"])
         loaded = run_module(redis_node_data, dict(state="loaded", login_host=node.ip, login_port=node.port,
-                                                  username=ADMIN[0], password=ADMIN[1], timeout=120))
+                                                  login_user=ADMIN[0], login_password=ADMIN[1], timeout=120))
         assert loaded["changed"] and loaded["aof_enabled"]
         report[shard["name"]] = (shard["keys_expected"], loaded["keys"])
     for shard in restore_plan["shards"]:
@@ -440,7 +440,7 @@ def test_restore_into_a_fresh_cluster_of_the_same_shape(env, backup):
         for host in shard["replica_hosts"]:
             node = by_host[host][0]
             synced = run_module(redis_node_data, dict(state="synced", login_host=node.ip, login_port=node.port,
-                                                      username=ADMIN[0], password=ADMIN[1], timeout=120))
+                                                      login_user=ADMIN[0], login_password=ADMIN[1], timeout=120))
             assert synced["keys"] == report[shard["name"]][1]
     target.wait_healthy()
     assert all(expected == found for expected, found in report.values()), report
@@ -477,8 +477,8 @@ def test_restore_into_four_masters_moves_keys_through_cluster_routing(env, backu
         node, fact = by_host[shard["target_host"]]
         moved = run_module(redis_rdb_migrate, dict(
             rdbs=[os.path.join(fact["data_dir"], "restore", SET_ID, shard["name"] + ".rdb")],
-            server_bin="/usr/bin/redis-server", login_host=node.ip, login_port=node.port, username=ADMIN[0],
-            password=ADMIN[1], batch_keys=500, timeout=120))
+            server_bin="/usr/bin/redis-server", login_host=node.ip, login_port=node.port, login_user=ADMIN[0],
+            login_password=ADMIN[1], batch_keys=500, timeout=120))
         (result,) = moved["shards"]
         assert result["name"] == shard["name"]
         found[shard["name"]] = (shard["keys_expected"], result["keys_moved"])

@@ -14,33 +14,19 @@ import socket
 import subprocess
 import time
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_nodes
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_connection, redis_nodes
 
 CHUNK = 1 << 20
 
 
 def connection_argument_spec():
-    """Options of every module that talks to the node it runs on."""
-    return dict(
-        login_host=dict(type="str", default="127.0.0.1"),
-        login_port=dict(type="int", default=6379),
-        username=dict(type="str"),
-        password=dict(type="str", no_log=True),
-        tls=dict(type="bool", default=False),
-        tls_ca_cert_file=dict(type="path"),
-        tls_cert_file=dict(type="path"),
-        tls_key_file=dict(type="path"),
-        connect_timeout=dict(type="float", default=5),
-    )
-
+    """Options of every module that talks to the node it runs on: the
+    collection's connection options (doc fragments redis and redis.single_node)."""
+    return redis_connection.connection_argument_spec(single_node=True)
 
 
 def settings_from(params, command_timeout=60.0):
-    return redis_nodes.ConnectionSettings(
-        username=params["username"], password=params["password"], tls=params["tls"],
-        tls_ca_cert_file=params["tls_ca_cert_file"], tls_cert_file=params["tls_cert_file"],
-        tls_key_file=params["tls_key_file"], connect_timeout=params["connect_timeout"],
-        command_timeout=command_timeout)
+    return redis_connection.settings_from_params(params, command_timeout=command_timeout)
 
 
 def address_of(params):
@@ -184,7 +170,7 @@ class TempServer:
             try:
                 if client is None:
                     client = redis_nodes.NodeClient("127.0.0.1:%d" % self.port, redis_nodes.ConnectionSettings(
-                        password=self.password, connect_timeout=2, command_timeout=120))
+                        login_password=self.password, connect_timeout=2, command_timeout=120))
                 # field by field: "async_loading:0" also contains "loading:0"
                 if redis_nodes.parse_info(client.text("INFO", "persistence")).get("loading") == "0":
                     return client

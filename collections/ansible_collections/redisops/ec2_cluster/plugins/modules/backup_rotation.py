@@ -83,8 +83,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: A dry run that lists, plans and returns exactly what a real run would delete, and deletes nothing.
     support: full
   diff_mode:
+    description: No diff; the plan is in RV(sets).
     support: none
 notes:
   - Set ids, buckets and ages are all in UTC.

@@ -21,7 +21,8 @@ description:
 author:
   - redisops maintainers
 extends_documentation_fragment:
-  - redisops.ec2_cluster.redis_connection
+  - redisops.ec2_cluster.redis
+  - redisops.ec2_cluster.redis.single_node
 options:
   state:
     description: The state to reach.
@@ -45,8 +46,8 @@ EXAMPLES = r"""
 - name: Wait for the restored master and turn its AOF back on
   redisops.ec2_cluster.redis_node_data:
     state: loaded
-    username: admin
-    password: "{{ admin_password }}"
+    login_user: admin
+    login_password: "{{ admin_password }}"
 """
 
 RETURN = r"""
@@ -65,7 +66,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_nodes, restore_node
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_connection, redis_nodes, restore_node
 
 
 def info(client, section):
@@ -150,7 +151,7 @@ def main():
     spec = restore_node.connection_argument_spec()
     spec.update(state=dict(type="str", choices=["loaded", "synced", "empty"], required=True),
                 timeout=dict(type="int", default=1800))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, **redis_connection.CONNECTION_RULES, supports_check_mode=True)
     if not redis_nodes.HAS_REDIS:
         module.fail_json(msg=missing_required_lib("redis"), exception=repr(redis_nodes.REDIS_IMPORT_ERROR))
     deadline = time.monotonic() + module.params["timeout"]

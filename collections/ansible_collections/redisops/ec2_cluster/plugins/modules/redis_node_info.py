@@ -23,7 +23,8 @@ options:
     type: str
     default: ""
 extends_documentation_fragment:
-  - redisops.ec2_cluster.redis_connection
+  - redisops.ec2_cluster.redis
+  - redisops.ec2_cluster.redis.single_node
 attributes:
   check_mode:
     description: Read-only; runs the same in check mode.
@@ -38,8 +39,8 @@ EXAMPLES = r"""
   redisops.ec2_cluster.redis_node_info:
     host: "{{ inventory_hostname }}"
     login_port: 6379
-    username: admin
-    password: "{{ admin_password }}"
+    login_user: admin
+    login_password: "{{ admin_password }}"
   register: node_info
 """
 
@@ -101,7 +102,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_nodes, restore_node
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_connection, redis_nodes, restore_node
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_model import engine_of
 
 
@@ -146,7 +147,7 @@ def read_facts(client, host):
 def main():
     spec = restore_node.connection_argument_spec()
     spec.update(host=dict(type="str", default=""))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, **redis_connection.CONNECTION_RULES, supports_check_mode=True)
     if not redis_nodes.HAS_REDIS:
         module.fail_json(msg=missing_required_lib("redis"), exception=repr(redis_nodes.REDIS_IMPORT_ERROR))
     client = redis_nodes.NodeClient(restore_node.address_of(module.params), restore_node.settings_from(module.params))

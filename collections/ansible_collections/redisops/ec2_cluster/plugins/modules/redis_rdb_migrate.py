@@ -20,7 +20,8 @@ description:
 author:
   - redisops maintainers
 extends_documentation_fragment:
-  - redisops.ec2_cluster.redis_connection
+  - redisops.ec2_cluster.redis
+  - redisops.ec2_cluster.redis.single_node
 options:
   rdbs:
     description: The verified RDBs of the shards this node moves, one after the other.
@@ -62,8 +63,8 @@ EXAMPLES = r"""
       - /var/lib/redis-node/restore/20261127T020000Z/shard-0-5460.rdb
     server_bin: /usr/bin/redis-server
     run_as: redis
-    username: admin
-    password: "{{ admin_password }}"
+    login_user: admin
+    login_password: "{{ admin_password }}"
 """
 
 RETURN = r"""
@@ -96,7 +97,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_nodes, restore_node
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_connection, redis_nodes, restore_node
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.key_slot import key_slot
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.redis_info import SLOT_COUNT
 
@@ -118,8 +119,8 @@ def slot_owners(client):
 def move_keys(temp, owners, params, deadline):
     """SCAN the temporary server and MIGRATE what it finds to the owners; each
     pass empties it unless keys are refused; bounded in passes and time."""
-    auth = ["AUTH2", params["username"], params["password"]] if params["username"] else ["AUTH", params["password"]]
-    if params["password"] is None:
+    auth = ["AUTH2", params["login_user"], params["login_password"]] if params["login_user"] else ["AUTH", params["login_password"]]
+    if params["login_password"] is None:
         auth = []
     calls = 0
     for _pass in range(3):
@@ -149,7 +150,7 @@ def move_keys(temp, owners, params, deadline):
 def move_rdb(params, rdb, cluster, owners):
     tls = None
     if params["tls"]:
-        tls = {"ca_cert": params["tls_ca_cert_file"], "cert": params["tls_cert_file"], "key": params["tls_key_file"]}
+        tls = {"ca_cert": params["tls_ca_cert"], "cert": params["tls_cert"], "key": params["tls_key"]}
     server = restore_node.TempServer(params["server_bin"], rdb, user=params["run_as"], tls=tls)
     try:
         temp = server.start(params["timeout"])
@@ -170,7 +171,7 @@ def main():
     spec.update(rdbs=dict(type="list", elements="path", required=True), server_bin=dict(type="path", required=True),
                 run_as=dict(type="str"), batch_keys=dict(type="int", default=1000),
                 migrate_timeout_ms=dict(type="int", default=60000), timeout=dict(type="int", default=3600))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = AnsibleModule(argument_spec=spec, **redis_connection.CONNECTION_RULES, supports_check_mode=True)
     if not redis_nodes.HAS_REDIS:
         module.fail_json(msg=missing_required_lib("redis"), exception=repr(redis_nodes.REDIS_IMPORT_ERROR))
     params = module.params
