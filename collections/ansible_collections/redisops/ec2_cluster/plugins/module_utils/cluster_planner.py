@@ -67,6 +67,12 @@ class PlanError(ValueError):
     """The desired topology is invalid or unsafe to reach; nothing was changed."""
 
 
+class TooFewNodes(PlanError):
+    """Fewer nodes than the layout needs: plan() also names the cluster's
+    nodes that are not in the list and would be kept (a node left out of one
+    run by --limit or an inventory gap), which only the cluster can tell."""
+
+
 @dataclass(frozen=True)
 class DesiredNode:
     host: str
@@ -180,7 +186,7 @@ def validate_spec(spec: Spec) -> None:
     members = spec.members
     needed = min_nodes(replicas)
     if len(members) < needed:
-        raise PlanError(
+        raise TooFewNodes(
             "too few nodes: %d given, replicas_per_master=%d needs at least %d (%d masters with %d replicas each)"
             % (len(members), replicas, needed, MIN_MASTERS, replicas))
     if replicas and len(spec.az_order) < 2:
@@ -787,10 +793,10 @@ def plan(spec: Spec, state: ClusterState, unreachable: Optional[Dict[str, str]] 
     """Ordered actions that turn state into spec; [] when it already matches."""
     try:
         validate_spec(spec)
-    except PlanError as error:
+    except TooFewNodes as error:
         kept = kept_nodes(spec, state)
-        if kept and str(error).startswith("too few nodes"):
-            raise PlanError("%s; cluster nodes not in nodes are kept: %s" % (error, ", ".join(kept))) from error
+        if kept:
+            raise TooFewNodes("%s; cluster nodes not in nodes are kept: %s" % (error, ", ".join(kept))) from error
         raise
     validate_state(spec, state, unreachable or {})
     work = state.copy()

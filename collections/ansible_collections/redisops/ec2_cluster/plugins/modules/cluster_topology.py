@@ -308,6 +308,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.cluster_plann
     DesiredNode,
     PlanError,
     Spec,
+    TooFewNodes,
     az_risks,
     kept_nodes,
     placement_problems,
@@ -596,6 +597,8 @@ def run(module, nodes):
     spec = spec_from(params)
     try:
         validate_spec(spec)  # bad input is refused before any connection
+    except TooFewNodes:
+        pass  # refused by plan() below, with the cluster's nodes it would keep (read only, nothing changes)
     except PlanError as exc:
         module.fail_json(msg=str(exc), changed=False)
     state, unreachable = read_state(nodes, spec)
