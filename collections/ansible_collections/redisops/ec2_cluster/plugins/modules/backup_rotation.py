@@ -83,8 +83,10 @@ extends_documentation_fragment:
   - amazon.aws.boto3
 attributes:
   check_mode:
+    description: Plans and prints what a real run would delete, deleting nothing.
     support: full
   diff_mode:
+    description: No diff is returned.
     support: none
 notes:
   - Set ids, buckets and ages are all in UTC.
