@@ -37,9 +37,9 @@ def connection_argument_spec():
 
 def settings_from(params, command_timeout=60.0):
     return redis_nodes.ConnectionSettings(
-        username=params["username"], password=params["password"], tls=params["tls"],
-        tls_ca_cert_file=params["tls_ca_cert_file"], tls_cert_file=params["tls_cert_file"],
-        tls_key_file=params["tls_key_file"], connect_timeout=params["connect_timeout"],
+        login_user=params["username"], login_password=params["password"], tls=params["tls"],
+        tls_ca_cert=params["tls_ca_cert_file"], tls_cert=params["tls_cert_file"],
+        tls_key=params["tls_key_file"], connect_timeout=params["connect_timeout"],
         command_timeout=command_timeout)
 
 
@@ -184,7 +184,7 @@ class TempServer:
             try:
                 if client is None:
                     client = redis_nodes.NodeClient("127.0.0.1:%d" % self.port, redis_nodes.ConnectionSettings(
-                        password=self.password, connect_timeout=2, command_timeout=120))
+                        login_password=self.password, connect_timeout=2, command_timeout=120))
                 # field by field: "async_loading:0" also contains "loading:0"
                 if redis_nodes.parse_info(client.text("INFO", "persistence")).get("loading") == "0":
                     return client
