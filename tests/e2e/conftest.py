@@ -97,7 +97,13 @@ def acl_passwords(sandbox):
 
 @pytest.fixture(scope="session")
 def deployed(sandbox):
-    """The cluster deployed by site.yml, run twice: (first run, second run)."""
+    """The cluster deployed by site.yml, run twice: (first run, second run).
+
+    Before them, a check run on the new nodes must not fail.
+    """
+    check = sandbox.playbook("site.yml", "--check")
+    TIMINGS["site_check"] = check.seconds
+    assert check.rc == 0, check.explain(8000)
     first = sandbox.playbook("site.yml")
     TIMINGS["site_first"] = first.seconds
     assert first.rc == 0, first.explain(8000)

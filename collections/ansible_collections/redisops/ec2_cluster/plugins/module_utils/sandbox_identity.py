@@ -67,9 +67,14 @@ def build(raw, project_dir):
     cluster = _matching(raw, "cluster_name", _CLUSTER_NAME, "lowercase letters, digits and '-', at most 40")
     vpc = _vpc(raw["vpc_cidr"])
     subnets = itertools.islice(vpc.subnets(new_prefix=24), 1, len(AZ_LETTERS) + 1)
+    # Docker gives a bridge network's first address to the host (the gateway);
+    # the sandbox's AWS forwarder listens there for the instances.
+    gateway = next(vpc.hosts())
     return {
         "port": port,
         "endpoint_url": "http://127.0.0.1:%d" % port,
+        "gateway": str(gateway),
+        "node_endpoint_url": "http://%s:%d" % (gateway, port),
         "network": network,
         "vpc_cidr": str(vpc),
         "private_subnets": [{"az": REGION + letter, "cidr": str(net)} for letter, net in zip(AZ_LETTERS, subnets)],

@@ -127,7 +127,9 @@ notes:
   - Key counts in a check-mode RV(topology_after) are the current counts.
 attributes:
   check_mode:
-    description: Plans and predicts the topology without changing any node.
+    description: >-
+      Plans and predicts the topology without changing any node. When no listed node answers (new instances whose
+      servers only a real run starts), reports one C(form) action and changed instead of failing.
     support: full
   diff_mode:
     description: Returns the topology before and after, one line per node.
@@ -592,6 +594,11 @@ EXECUTORS = {
 # ---------------------------------------------------------------- module
 
 
+def not_running_yet(spec, unreachable):
+    """No listed node answers: nothing to read yet, as on new instances in a check run."""
+    return bool(spec.nodes) and {n.address for n in spec.nodes} <= set(unreachable)
+
+
 def run(module, nodes):
     params = module.params
     spec = spec_from(params)
@@ -602,6 +609,13 @@ def run(module, nodes):
     except PlanError as exc:
         module.fail_json(msg=str(exc), changed=False)
     state, unreachable = read_state(nodes, spec)
+    if module.check_mode and not_running_yet(spec, unreachable):
+        # A check run on new instances: their servers start in the real run.
+        module.exit_json(changed=True, msg="no listed node answers yet; a real run forms the cluster",
+                         actions=[dict(kind="form", node=",".join(sorted(unreachable)),
+                                       reason="no listed node runs yet (check mode on new nodes)")],
+                         topology_before=[], topology_after=[], az_loss_risks_before=[], az_loss_risks_after=[],
+                         az_loss_notes=[], kept_nodes=[])
     risks_before = [risk.message for risk in az_risks(spec, state)]
     try:
         actions = plan(spec, state, unreachable)

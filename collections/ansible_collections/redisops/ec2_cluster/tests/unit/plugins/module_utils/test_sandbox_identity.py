@@ -22,6 +22,8 @@ def test_defaults_are_the_users_sandbox():
     assert identity == {
         "port": 5000,
         "endpoint_url": "http://127.0.0.1:5000",
+        "gateway": "10.77.0.1",
+        "node_endpoint_url": "http://10.77.0.1:5000",
         "network": "redisops-sandbox",
         "vpc_cidr": "10.77.0.0/16",
         "private_subnets": [
@@ -41,6 +43,7 @@ def test_every_field_can_be_overridden_and_empty_means_default():
                                    dir="/tmp/sbx", container_prefix="redisops-test-", cluster_name="sandbox-test",
                                    ), PROJECT)
     assert identity["endpoint_url"] == "http://127.0.0.1:5100"
+    assert identity["node_endpoint_url"] == "http://10.78.0.1:5100"
     assert identity["network"] == "redisops-test"
     assert [s["cidr"] for s in identity["private_subnets"]] == ["10.78.1.0/24", "10.78.2.0/24", "10.78.3.0/24"]
     assert identity["dir"] == "/tmp/sbx"
