@@ -1,10 +1,9 @@
 """The node programs on real node containers, after site.yml: the backup
 program makes one complete set in the sandbox's S3 (through the forwarder on
 the sandbox network), the metrics publisher's metrics reach the sandbox's
-CloudWatch, and the controller's alarms and dashboard exist. Adds keys
-e2e:backup:* and one backup set; the topology is left as it was.
-(The restore of that set, playbooks/restore.yml forced into the same
-cluster, is not checked yet: see the branch's report.)"""
+CloudWatch, the controller's alarms and dashboard exist, and
+playbooks/restore.yml (forced, into the same cluster) brings back the keys
+of that set. Leaves the cluster as it found it: healthy, same topology."""
 
 import concurrent.futures
 import datetime as dt
@@ -105,3 +104,23 @@ def test_the_alarms_and_the_dashboard_exist(deployed, sandbox, aws):
     assert any("cluster-state" in n for n in names), names
     dashboards = {d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]}
     assert "redisops-%s" % sandbox.cluster in dashboards
+
+
+def test_restore_brings_the_keys_back(backup_set, sandbox, playbook, instances, instance_exec, acl_passwords,
+                                      redis_cli, timings):
+    set_id, _ = backup_set
+    ip = next(iter(instances))
+    app = acl_passwords["app"]
+    drop = "for i in $(seq 1 %d); do redis-cli --user app -h 127.0.0.1 -c del e2e:backup:$i >/dev/null; done" % KEYS
+    instance_exec(ip, "sh", "-c", drop, env={"REDISCLI_AUTH": app}, timeout=300)
+    assert key_count(instance_exec, ip, app) == 0
+    run = playbook("playbooks/restore.yml", "-e", "restore_set=%s" % set_id, "-e", "restore_force=true")
+    timings["restore"] = run.seconds
+    assert run.rc == 0, run.explain(8000)
+    assert key_count(instance_exec, ip, app) == KEYS
+    assert redis_cli(ip, app, "-c", "get", "e2e:backup:7", user="app").strip() == "v7"
+    for node in instances:
+        deadline = time.monotonic() + 120
+        while "cluster_state:ok" not in redis_cli(node, acl_passwords["admin"], "cluster", "info"):
+            assert time.monotonic() < deadline, "cluster not ok on %s after the restore" % node
+            time.sleep(2)
