@@ -64,6 +64,26 @@ def fail_over_to(servers, replica):
     """A routine failover, as the cluster makes after a master's brief outage."""
     servers.client(replica).execute_command("CLUSTER", "FAILOVER")
     wait_for(lambda: role_of(servers, replica) == "master", timeout=30, what="replica %d to take over" % replica)
+    wait_for(lambda: settled(servers), timeout=30, what="every node to agree on the failover")
+
+
+def settled(servers):
+    """Every node has the same view of masters and replicas, and every replica's link is up
+    (a loaded machine spreads the gossip of a failover over seconds)."""
+    ports = [port for port, proc in servers.procs.items() if proc.poll() is None]
+    views = {frozenset((e.node_id, e.is_master, e.master_id) for e in cluster_view(servers, port)) for port in ports}
+    links = [raw_info(servers, port, "INFO", "replication").get("master_link_status", "up") for port in ports]
+    return len(views) == 1 and all(link == "up" for link in links)
+
+
+def cluster_with_keys(servers, topology, count):
+    """A cluster of count fresh servers over three zones, 100 keys written and replicated."""
+    ports = servers.start(count)
+    nodes = node_list(ports)
+    topology(nodes)
+    write_keys(ports[0], 100)
+    sync_replicas(servers, ports)
+    return ports, nodes, zones_of(nodes)
 
 
 # ---------------------------------------------------------------- restore_placement
@@ -71,12 +91,7 @@ def fail_over_to(servers, replica):
 
 def test_auto_restores_the_failover_majority_and_says_why(servers, topology):
     """The sandbox case: two of three masters in one AZ after routine failovers."""
-    ports = servers.start(6)
-    nodes = node_list(ports)
-    zones = zones_of(nodes)
-    topology(nodes)
-    write_keys(ports[0], 100)
-    sync_replicas(servers, ports)
+    ports, nodes, zones = cluster_with_keys(servers, topology, 6)
     crowded_zone = zones[ports[0]]
     # the replica in zone-a of the zone-c master takes over: zone-a holds 2 masters
     zone_c_master = masters_by_zone(servers, ports, zones)["zone-c"][0]
@@ -151,12 +166,7 @@ def test_scale_in_refusals_come_before_any_change(servers, topology):
 
 def test_a_failed_node_is_kept_until_forget_nodes_lists_it(servers, topology):
     """A stopped instance's node keeps its place; it comes back as it was."""
-    ports = servers.start(9)
-    nodes = node_list(ports)
-    zones = zones_of(nodes)
-    topology(nodes)
-    write_keys(ports[0], 100)
-    sync_replicas(servers, ports)
+    ports, nodes, zones = cluster_with_keys(servers, topology, 9)
     stopped = next(p for p in ports[1:] if role_of(servers, p) != "master")
     witness = ports[0]
     kill_and_wait_failed(servers, stopped, witness)
