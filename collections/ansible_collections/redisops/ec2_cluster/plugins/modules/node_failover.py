@@ -17,7 +17,8 @@ description:
     master's C(INFO replication) shows), runs C(CLUSTER FAILOVER) on it and waits, bounded by O(wait_timeout), until
     the roles have swapped. A failover the cluster abandons is asked for again every 10 seconds within that bound.
   - Refuses, before anything changes, a master without such a replica (its slots would go offline) unless
-    O(allow_unreplicated_master=true).
+    O(allow_unreplicated_master=true). A replica acks its offset once a second, so the master is read again for up
+    to a tenth of O(wait_timeout) before no replica counts as caught up.
   - The choice is the pure function C(failover_candidate) of C(module_utils/restart_policy.py).
 author:
   - redisops maintainers
@@ -122,6 +123,21 @@ def swap_roles(node, replica, timeout, interval, clock=time.monotonic, sleep=tim
     return False
 
 
+def caught_up_replica(node, info, params, clock=time.monotonic, sleep=time.sleep):
+    """The failover candidate of the master read as ``info``. A replica acks
+    its offset once a second, so one that is in sync may look a few bytes
+    behind a master taking writes: read again for up to a tenth of
+    ``wait_timeout`` (bounded in time and count) before there is none."""
+    deadline = clock() + params["wait_timeout"] / 10.0
+    for _attempt in range(int(params["wait_timeout"] / 10.0 / params["poll_interval"]) + 2):
+        candidate = failover_candidate(info, params["max_replica_lag_bytes"])
+        if candidate or clock() >= deadline:
+            return candidate
+        sleep(params["poll_interval"])
+        info = redis_nodes.read_node_info(node)
+    return failover_candidate(info, params["max_replica_lag_bytes"])
+
+
 def run(module, settings):
     params = module.params
     address = "%s:%s" % (params["login_host"], params["login_port"])
@@ -137,7 +153,7 @@ def run(module, settings):
                       in_cluster=redis_nodes.in_cluster(info))
         if info.get("role") != "master" or not result["in_cluster"]:
             return result
-        candidate = failover_candidate(info, params["max_replica_lag_bytes"])
+        candidate = caught_up_replica(node, info, params)
         if not candidate:
             message = ("%s is a cluster master without an online replica at most %d bytes behind (connected_slaves=%s): "
                        "stopping it would take its slots offline" % (address, params["max_replica_lag_bytes"],

@@ -136,3 +136,29 @@ def test_a_silent_node_fails_before_anything():
     with pytest.raises(SystemExit):
         node_failover.run(module, SETTINGS)
     assert module.failed["msg"] == "127.0.0.1:6379 does not answer: RedisError: Connection refused"
+
+
+def test_a_replica_that_acks_a_moment_later_is_still_chosen(monkeypatch):
+    behind = {"role": "master", "master_repl_offset": "120", "connected_slaves": "1",
+              "slave0": {"ip": "10.0.1.12", "port": "6379", "state": "online", "offset": "100", "lag": "0"}}
+    caught_up = dict(behind, slave0=dict(behind["slave0"], offset="120"))
+    reads = iter([caught_up])
+    monkeypatch.setattr(redis_nodes, "read_node_info", lambda node: next(reads))
+    now = [0.0]
+    params = dict(max_replica_lag_bytes=0, wait_timeout=60, poll_interval=1)
+    chosen = node_failover.caught_up_replica(None, behind, params, clock=lambda: now[0],
+                                             sleep=lambda s: now.__setitem__(0, now[0] + s))
+    assert chosen == {"ip": "10.0.1.12", "port": "6379"}
+    assert now[0] == 1.0
+
+
+def test_a_replica_that_stays_behind_is_not_chosen_within_the_bound(monkeypatch):
+    behind = {"role": "master", "master_repl_offset": "120", "connected_slaves": "1",
+              "slave0": {"ip": "10.0.1.12", "port": "6379", "state": "online", "offset": "100", "lag": "0"}}
+    reads = []
+    monkeypatch.setattr(redis_nodes, "read_node_info", lambda node: reads.append(1) or behind)
+    now = [0.0]
+    params = dict(max_replica_lag_bytes=0, wait_timeout=60, poll_interval=1)
+    assert node_failover.caught_up_replica(None, behind, params, clock=lambda: now[0],
+                                           sleep=lambda s: now.__setitem__(0, now[0] + s)) == {}
+    assert now[0] == 6.0 and len(reads) == 6
