@@ -6,19 +6,7 @@ import pytest
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import acl_rules
 
-PASSWORD = "x" * 20
-
-
-def users(**overrides):
-    base = [
-        {"name": "admin", "role": "admin", "password": "admin-" + PASSWORD},
-        {"name": "replicator", "role": "replication", "password": "repl-" + PASSWORD},
-        {"name": "agent", "role": "agent", "password": "agent-" + PASSWORD},
-        {"name": "app", "role": "application", "password": "app-" + PASSWORD, "keys": ["app:*"]},
-    ]
-    for user in base:
-        user.update(overrides.get(user["name"], {}))
-    return base
+from acl_users import PASSWORD, users  # this directory, on sys.path under pytest
 
 
 def line_of(lines, name):
