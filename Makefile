@@ -12,6 +12,9 @@ export PY_COLORS := 0
 # and runs Ansible through one harness (tests/lib/redisops_testlib).
 export PYTHONPATH := $(CURDIR)/tests/pytest_plugins:$(CURDIR)/tests/lib
 export PYTEST_ADDOPTS := -p no_skips
+# The harness keeps the whole output of every Ansible run a test makes here,
+# with each task's time (tests/lib/redisops_testlib/runner.py).
+export REDISOPS_RUN_LOG_DIR := $(CURDIR)/artifacts/logs/runs
 export REDISOPS_BASE_IMAGE := redisops/debian12-base:latest
 # Node images committed by the redis_image scenario after it verified them;
 # scenarios fall back to the base image (and install the engine) without them.
@@ -21,16 +24,16 @@ export REDISOPS_VALKEY_NODE_IMAGE := $(or $(call node_image,valkey),$(REDISOPS_B
 
 COLLECTION := collections/ansible_collections/redisops/ec2_cluster
 MOLECULE_SCENARIOS := redis_image cluster redis_node redis_node_tls
-# Steps joined with + run in parallel, at most three heavy ones at a time
-# (lint, unit, integration and iac-check are light next to a scenario).
-# redis_image goes first: the other scenarios start from the node images it
-# commits. bake-test bakes the node AMIs (and fills the sandbox image cache);
-# e2e comes after it and brings one sandbox up from that cache, without a
-# bake. Both use the tests' own sandbox, never the user's (docs/targets.md).
-# The two longest steps, cluster and e2e, share the last stage.
-TEST_STEPS := setup lint+unit+integration+iac-check molecule-redis_image \
-              molecule-redis_node+molecule-redis_node_tls+bake-test \
-              molecule-cluster+e2e
+# Steps joined with + run in parallel; a>b runs b when a has ended. After
+# setup, two chains of heavy (Docker) steps run side by side, one per core,
+# with the light steps (lint, unit, integration, iac-check) beside them:
+# - bake-test bakes the node AMIs on the tests' sandbox and fills the sandbox
+#   image cache; e2e then brings one sandbox up from that cache, without a
+#   bake. Both use the tests' own sandbox, never the user's (docs/targets.md).
+# - redis_image commits the node images the other scenarios start from.
+TEST_STEPS := setup \
+              lint+unit+iac-check+integration+bake-test>e2e+molecule-redis_image>molecule-redis_node>molecule-redis_node_tls>molecule-cluster
+STEP_NAMES := $(subst >, ,$(subst +, ,$(TEST_STEPS)))
 
 .PHONY: help deploy test setup venv host-packages docker base-image lint unit integration molecule \
         molecule-% bake-test e2e site lock clean iac-venv iac-check lock-iac rotation-test bench-rotation
@@ -46,13 +49,13 @@ TEST_SUITES := lib:unit integration:integration iac:iac-check bake:bake-test e2e
 
 test: ## README command 2: install what is needed and run every test (fails on any failed or skipped step)
 	@for scenario in $$(ls molecule | grep -vx shared); do \
-	  case " $(subst +, ,$(TEST_STEPS)) " in *" molecule-$$scenario "*) ;; \
+	  case " $(STEP_NAMES) " in *" molecule-$$scenario "*) ;; \
 	  *) echo "molecule/$$scenario is not a step of make test (TEST_STEPS)"; exit 1;; esac; done
 	@for suite in $$(ls tests | grep -vx pytest_plugins); do \
 	  step=$$(for s in $(TEST_SUITES); do [ "$${s%%:*}" = "$$suite" ] && echo "$${s#*:}"; done); \
-	  case " $(subst +, ,$(TEST_STEPS)) " in *" $${step:-none} "*) ;; \
+	  case " $(STEP_NAMES) " in *" $${step:-none} "*) ;; \
 	  *) echo "tests/$$suite is not run by a step of make test (TEST_SUITES, TEST_STEPS)"; exit 1;; esac; done
-	@scripts/run-steps.sh $(TEST_STEPS)
+	@scripts/run-steps.sh $(foreach group,$(TEST_STEPS),'$(group)')
 
 setup: venv host-packages docker base-image ## Project venv, host tools, Docker engine and the cached Debian 12 base image
 

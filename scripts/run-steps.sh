@@ -2,38 +2,51 @@
 # Run make targets as named steps, keep going past failures so one run reports
 # every broken step, log each to artifacts/logs/<step>.log, and finish with one
 # summary line. Exit status is non-zero when any step failed.
-#   run-steps.sh step [step ...]       steps run in order
-#   a step written a+b runs a and b in parallel
+#   run-steps.sh step [step ...]   the arguments run in order
+#   a+b                            a and b run in parallel
+#   a>b                            b starts when a has ended (pass or fail), so
+#                                  a+b>c starts c as soon as b ends, not when a does
 set -uo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p artifacts/logs
+rm -rf artifacts/logs/runs && mkdir -p artifacts/logs
 passed=0 failed=0
 declare -a failed_steps=() timings=()
 
 run_one() {
   local step=$1 log="artifacts/logs/$1.log" start rc
   start=$(date +%s)
+  echo "    start $step"
   make --no-print-directory "$step" >"$log" 2>&1
   rc=$?
   echo "$rc $(( $(date +%s) - start ))" >"artifacts/logs/$step.result"
+  echo "    end   $step (exit $rc, $(( $(date +%s) - start ))s)"
   return "$rc"
 }
 
+run_chain() {
+  local step
+  IFS='>' read -r -a chain <<<"$1"
+  for step in "${chain[@]}"; do run_one "$step"; done
+}
+
 for group in "$@"; do
-  IFS=+ read -r -a steps <<<"$group"
-  echo "=== ${steps[*]}"
-  for step in "${steps[@]}"; do run_one "$step" & done
+  IFS=+ read -r -a chains <<<"$group"
+  echo "=== ${chains[*]}"
+  for chain in "${chains[@]}"; do run_chain "$chain" & done
   wait
-  for step in "${steps[@]}"; do
-    read -r rc seconds <"artifacts/logs/$step.result"
-    timings+=("$step ${seconds}s")
-    if [ "$rc" = 0 ]; then
-      passed=$((passed + 1)); echo "--- PASS $step (${seconds}s)"
-    else
-      failed=$((failed + 1)); failed_steps+=("$step")
-      echo "--- FAIL $step (${seconds}s, exit $rc); last lines of artifacts/logs/$step.log:"
-      tail -n 40 "artifacts/logs/$step.log" | sed 's/^/    /'
-    fi
+  for chain in "${chains[@]}"; do
+    IFS='>' read -r -a steps <<<"$chain"
+    for step in "${steps[@]}"; do
+      read -r rc seconds <"artifacts/logs/$step.result"
+      timings+=("$step ${seconds}s")
+      if [ "$rc" = 0 ]; then
+        passed=$((passed + 1)); echo "--- PASS $step (${seconds}s)"
+      else
+        failed=$((failed + 1)); failed_steps+=("$step")
+        echo "--- FAIL $step (${seconds}s, exit $rc); last lines of artifacts/logs/$step.log:"
+        tail -n 40 "artifacts/logs/$step.log" | sed 's/^/    /'
+      fi
+    done
   done
 done
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_TIMEOUT_S = 1800
+RUN_LOG_DIR = "REDISOPS_RUN_LOG_DIR"
 
 _RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>ok=\d+.*)$", re.MULTILINE)
 
@@ -68,8 +69,31 @@ def ansible_env(extra=None):
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_DEFAULT_REGION": "us-west-2",
     })
+    if env.get(RUN_LOG_DIR):
+        # a run that is logged is also timed, task by task, for the log
+        env.setdefault("ANSIBLE_CALLBACKS_ENABLED", "ansible.posix.profile_tasks")
     env.update(extra or {})
     return env
+
+
+def _log_run(result, env):
+    """Keep the whole output of a run in $REDISOPS_RUN_LOG_DIR (set by make's
+    test steps), named after the test that made it: a CI log then shows where
+    the time of a step went, and what a passing run printed."""
+    directory = (env or os.environ).get(RUN_LOG_DIR)
+    if not directory:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "no-test").split(" ")[0].split("::")[-1]
+    command = Path(result.argv[-1] if len(result.argv) > 1 else result.argv[0]).name
+    for arg in result.argv[1:]:
+        if arg.endswith(".yml"):
+            command = Path(arg).stem
+            break
+    name = "%s-%s-%s.log" % (time.strftime("%H%M%S"), re.sub(r"[^\w.-]+", "_", test)[:80], command)
+    path = Path(directory) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("%s\nrc=%s after %.1fs\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
+        " ".join(result.argv), result.rc, result.seconds, result.stdout, result.stderr))
 
 
 def run(argv, env=None, timeout=DEFAULT_TIMEOUT_S, cwd=ROOT, poll=None, poll_interval_s=0.3):
@@ -97,8 +121,10 @@ def run(argv, env=None, timeout=DEFAULT_TIMEOUT_S, cwd=ROOT, poll=None, poll_int
             proc.kill()
             reader.join(30)
             raise AssertionError("%s did not finish within %ss" % (" ".join(argv), timeout))
-    return PlaybookRun(argv, proc.returncode, out.get("stdout", ""), out.get("stderr", ""),
-                       time.monotonic() - started, samples)
+    result = PlaybookRun(argv, proc.returncode, out.get("stdout", ""), out.get("stderr", ""),
+                         time.monotonic() - started, samples)
+    _log_run(result, env)
+    return result
 
 
 def run_playbook(playbook, *args, inventory=None, env=None, timeout=DEFAULT_TIMEOUT_S, poll=None):

@@ -4,6 +4,7 @@ runner reads recaps and bounds runs. Fast: no Docker, no sandbox."""
 import pytest
 
 from redisops_testlib import identity_of_tests, run, run_playbook, user_identity
+from redisops_testlib.runner import RUN_LOG_DIR, ansible_env
 from redisops_testlib.sandbox import TEST_DEFAULTS, identity_environ, identity_rules
 
 
@@ -40,6 +41,30 @@ def test_runner_parses_the_recap_of_a_real_run(tmp_path):
     assert result.rc == 0, result.explain()
     assert result.recap()["localhost"]["ok"] == 2
     assert result.changed() == 1 and result.failed() == 0
+
+
+def test_a_logged_run_keeps_its_output_and_task_times(tmp_path, monkeypatch):
+    book = tmp_path / "book.yml"
+    book.write_text("- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
+                    "    - ansible.builtin.debug: {msg: logged-hello}\n")
+    logs = tmp_path / "logs"
+    monkeypatch.setenv(RUN_LOG_DIR, str(logs))
+    result = run_playbook(book, "-i", "localhost,", env=ansible_env(), timeout=120)
+    assert result.rc == 0, result.explain()
+    [log] = list(logs.iterdir())
+    assert log.name.endswith("test_a_logged_run_keeps_its_output_and_task_times-book.log"), log.name
+    text = log.read_text()
+    assert "rc=0 after" in text and "logged-hello" in text
+    assert "0:00:0" in text  # profile_tasks' timing of the task
+
+
+def test_an_unlogged_run_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.delenv(RUN_LOG_DIR, raising=False)
+    monkeypatch.delenv("ANSIBLE_CALLBACKS_ENABLED", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert "ANSIBLE_CALLBACKS_ENABLED" not in ansible_env()
+    run(["true"], timeout=30)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_runner_stops_a_run_that_overstays():
