@@ -44,7 +44,7 @@ STEPS_PLAYBOOK = """
     - name: Show the outcome
       ansible.builtin.debug:
         msg: "OUTCOME={{{{ {{'needed': ami_bake_needed, 'image_id': ami_bake_image_id,
-               'parameter': ami_bake_image_parameter}} | to_json }}}}"
+               'parameter': ami_bake_image_parameter | default('')}} | to_json }}}}"
 """
 
 # The instance platform hook of the failure test: records each event, and
