@@ -26,7 +26,8 @@ STEPS_PLAYBOOK = """
 - hosts: localhost
   gather_facts: false
   module_defaults:
-    group/amazon.aws.aws: &aws {{region: us-west-2, endpoint_url: "{endpoint}", access_key: testing, secret_key: testing}}
+    group/amazon.aws.aws: &aws
+      {{region: us-west-2, endpoint_url: "{endpoint}", access_key: testing, secret_key: testing}}
     community.aws.ssm_parameter: *aws
     redisops.ec2_cluster.node_ami_info: *aws
     redisops.ec2_cluster.node_ami_prune: *aws
@@ -187,7 +188,7 @@ def test_pruning_keeps_every_ami_something_still_names(aws):
     run_steps(aws, ["prune"], "--check", ami_bake_keep=1)
     assert len(ec2.describe_images(Owners=["self"], ImageIds=everything)["Images"]) == len(everything)
 
-    _, changed, output = run_steps(aws, ["prune"], "-v", ami_bake_keep=1)
+    _, changed, _ = run_steps(aws, ["prune"], ami_bake_keep=1)
     assert changed >= 1
     left = {i["ImageId"] for i in ec2.describe_images(Owners=["self"])["Images"]}
     assert left >= set(everything) - {unnamed} | {valkey}

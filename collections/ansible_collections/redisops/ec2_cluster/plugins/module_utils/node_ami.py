@@ -106,7 +106,8 @@ def plan_prune(images: Sequence[Mapping], keep: int, launch_template_images: Ite
             kept[image_id] = reasons
         else:
             doomed.append(image)
-    shared = {snapshot for image in ordered if image["image_id"] in kept for snapshot in image.get("snapshot_ids") or ()}
+    shared = {snapshot for image in ordered if image["image_id"] in kept
+              for snapshot in image.get("snapshot_ids") or ()}
     deregister = []
     # Newest first: a snapshot two deregistered AMIs share goes with the one
     # deregistered last (EC2 refuses to delete a snapshot an AMI still uses).

@@ -128,7 +128,8 @@ def main():
         published = read_parameter(module.client("ssm"), name)
         images = read_images(module.client("ec2"), filters)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
-        module.fail_json_aws(exc, msg="reading the node AMIs of %s %s failed" % (params["engine"], params["engine_version"]))
+        module.fail_json_aws(exc, msg="reading the node AMIs of %s %s failed"
+                             % (params["engine"], params["engine_version"]))
     ordered = sorted(images, key=lambda image: (image["creation_date"], image["image_id"]), reverse=True)
     module.exit_json(changed=False, image_id=reusable_image(images, published), published_image_id=published,
                      parameter_name=name, image_ids=[image["image_id"] for image in ordered])
