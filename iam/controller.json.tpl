@@ -15,6 +15,8 @@
         "ec2:DescribeImages",
         "ec2:DescribeInstanceStatus",
         "ec2:DescribeInstances",
+        "ec2:DescribeLaunchTemplateVersions",
+        "ec2:DescribeLaunchTemplates",
         "ec2:DescribeSecurityGroups",
         "ec2:DescribeSnapshots",
         "ec2:DescribeSubnets",
@@ -171,6 +173,7 @@
         "ssm:AddTagsToResource",
         "ssm:GetParameter",
         "ssm:GetParameters",
+        "ssm:GetParametersByPath",
         "ssm:PutParameter"
       ],
       "Resource": "arn:aws:ssm:${region}:${account_id}:parameter/redisops/${cluster_name}/*"
