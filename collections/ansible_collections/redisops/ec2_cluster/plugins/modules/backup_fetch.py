@@ -21,7 +21,6 @@ description:
 author:
   - redisops maintainers
 requirements:
-  - boto3
   - zstandard
 options:
   bucket:
@@ -46,18 +45,12 @@ options:
     description: Room to leave free on the file system of O(dest).
     type: int
     default: 268435456
-  aws_region:
-    description: AWS region.
-    type: str
-    required: true
-  aws_endpoint_url:
-    description: S3 endpoint (the sandbox's moto); empty for AWS.
-    type: str
-    default: ""
   aws_credentials_file:
     description: Shared credentials file of the node (sandbox); empty for the instance profile.
     type: path
     default: ""
+extends_documentation_fragment:
+  - redisops.ec2_cluster.backup_s3
 attributes:
   check_mode:
     description: Downloads and verifies every checksum without writing anything.

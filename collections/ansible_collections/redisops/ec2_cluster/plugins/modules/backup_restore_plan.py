@@ -20,8 +20,6 @@ description:
   - Read-only; runs on the controller with the operator's AWS credentials.
 author:
   - redisops maintainers
-requirements:
-  - boto3
 options:
   bucket:
     description: Backup bucket (Terraform output C(backup_bucket)).
@@ -52,14 +50,6 @@ options:
     description: Upper bound of objects listed under the cluster's prefix.
     type: int
     default: 100000
-  aws_region:
-    description: AWS region.
-    type: str
-    required: true
-  aws_endpoint_url:
-    description: S3 endpoint (the sandbox's moto); empty for AWS.
-    type: str
-    default: ""
   aws_access_key:
     description: Access key; empty for the standard credential chain.
     type: str
@@ -68,6 +58,8 @@ options:
     description: Secret key of O(aws_access_key).
     type: str
     default: ""
+extends_documentation_fragment:
+  - redisops.ec2_cluster.backup_s3
 attributes:
   check_mode:
     description: Read-only; runs the same in check mode.

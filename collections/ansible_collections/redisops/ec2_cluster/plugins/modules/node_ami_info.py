@@ -17,10 +17,6 @@ description:
 author:
   - redisops maintainers
 options:
-  cluster_name:
-    description: The cluster whose parameters hold the published AMIs (the Terraform output C(cluster_name)).
-    type: str
-    required: true
   engine:
     description: Engine of the node image.
     type: str
@@ -29,11 +25,8 @@ options:
     description: Upstream engine version of the node image.
     type: str
     required: true
-  role_tag:
-    description: Value of the C(Role) tag every node AMI carries.
-    type: str
-    default: redis-node-ami
 extends_documentation_fragment:
+  - redisops.ec2_cluster.node_ami
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3

@@ -21,10 +21,6 @@ description:
 author:
   - redisops maintainers
 options:
-  cluster_name:
-    description: The cluster whose parameters hold the published AMIs (the Terraform output C(cluster_name)).
-    type: str
-    required: true
   engine:
     description: Engine whose AMIs are pruned.
     type: str
@@ -33,11 +29,8 @@ options:
     description: How many of the newest AMIs are kept whatever names them; C(0) keeps every AMI.
     type: int
     default: 3
-  role_tag:
-    description: Value of the C(Role) tag every node AMI carries.
-    type: str
-    default: redis-node-ami
 extends_documentation_fragment:
+  - redisops.ec2_cluster.node_ami
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
