@@ -1,6 +1,6 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Filters of the monitoring roles: inventory nodes, alarms, stale alarms,
+"""Filters of the monitoring roles: inventory nodes, alarms,
 the dashboard, log groups and the CloudWatch agent configuration. Each is a
 thin wrapper over a pure module_utils function; one documentation file per
 filter sits next to this file."""
@@ -35,14 +35,6 @@ def monitoring_alarms(nodes, cluster, namespace, topic_arn, interval_seconds=60,
     return _wrap(cw.desired_alarms, cluster, namespace, nodes, topic_arn, int(interval_seconds), settings or {})
 
 
-def monitoring_stale_alarms(existing, cluster, namespace, desired):
-    return _wrap(cw.stale_alarms, cluster, namespace, existing, desired)
-
-
-def monitoring_alarms_to_apply(desired, existing):
-    return _wrap(cw.alarms_to_apply, desired, existing)
-
-
 def monitoring_dashboard(nodes, cluster, namespace, region, interval_seconds=60):
     return _wrap(cw.dashboard_body, cluster, namespace, region, nodes, int(interval_seconds))
 
@@ -60,8 +52,6 @@ class FilterModule:
         return {
             "monitoring_nodes": monitoring_nodes,
             "monitoring_alarms": monitoring_alarms,
-            "monitoring_stale_alarms": monitoring_stale_alarms,
-            "monitoring_alarms_to_apply": monitoring_alarms_to_apply,
             "monitoring_dashboard": monitoring_dashboard,
             "monitoring_log_groups": monitoring_log_groups,
             "cloudwatch_agent_config": cloudwatch_agent_config,

@@ -119,7 +119,8 @@ def period_seconds(interval_seconds: int) -> int:
 def desired_alarms(cluster: str, namespace: str, nodes: Sequence[Mapping[str, str]], topic_arn: str,
                    interval_seconds: int = rm.DEFAULT_INTERVAL_SECONDS,
                    overrides: Optional[Mapping[str, Mapping[str, object]]] = None) -> List[dict]:
-    """Every alarm of the cluster, as amazon.aws.cloudwatch_metric_alarm options."""
+    """Every alarm of the cluster, as the options of module cloudwatch_alarms
+    (amazon.aws.cloudwatch_metric_alarm's names)."""
     if not cluster or not namespace:
         raise MonitoringError("cluster name and namespace must not be empty")
     if not str(topic_arn).startswith("arn:"):
@@ -294,7 +295,7 @@ def dashboard_body(cluster: str, namespace: str, region: str, nodes: Sequence[Ma
     return {"widgets": widgets}
 
 
-# Alarm options -> describe_alarms fields (as cloudwatch_metric_alarm_info returns them, snake case).
+# Alarm options -> describe_alarms fields (snake case, as module cloudwatch_alarms lists them).
 _ALARM_FIELDS = (("metric_name", "metric_name"), ("namespace", "namespace"), ("statistic", "statistic"),
                  ("comparison", "comparison_operator"), ("threshold", "threshold"), ("period", "period"),
                  ("evaluation_periods", "evaluation_periods"), ("datapoints_to_alarm", "datapoints_to_alarm"),
@@ -321,8 +322,57 @@ def alarm_matches(desired: Mapping[str, object], current: Mapping[str, object]) 
 
 
 def alarms_to_apply(desired: Sequence[Mapping[str, object]], existing: Sequence[Mapping[str, object]]) -> List[dict]:
-    """The desired alarms that are missing or differ: only these go through
-    amazon.aws.cloudwatch_metric_alarm, so an unchanged cluster costs one
-    listing instead of one call per alarm."""
+    """The desired alarms that are missing or differ: only these are put, so
+    an unchanged cluster costs one listing instead of one call per alarm."""
     current = {a.get("alarm_name"): a for a in existing}
     return [dict(a) for a in desired if a["name"] not in current or not alarm_matches(a, current[a["name"]])]
+
+
+# Alarm options -> put_metric_alarm parameters (Dimensions apart).
+_PUT_PARAMETERS = (("name", "AlarmName"), ("metric_name", "MetricName"), ("namespace", "Namespace"),
+                   ("statistic", "Statistic"), ("comparison", "ComparisonOperator"), ("threshold", "Threshold"),
+                   ("period", "Period"), ("evaluation_periods", "EvaluationPeriods"),
+                   ("datapoints_to_alarm", "DatapointsToAlarm"), ("treat_missing_data", "TreatMissingData"),
+                   ("unit", "Unit"), ("description", "AlarmDescription"), ("alarm_actions", "AlarmActions"),
+                   ("ok_actions", "OKActions"), ("insufficient_data_actions", "InsufficientDataActions"))
+_REQUIRED_OPTIONS = ("name", "metric_name", "namespace", "statistic", "comparison", "threshold", "period",
+                     "evaluation_periods")
+
+
+def put_alarm_request(alarm: Mapping[str, object]) -> Dict[str, object]:
+    """put_metric_alarm parameters of one desired alarm (desired_alarms() entry)."""
+    missing = [option for option in _REQUIRED_OPTIONS if alarm.get(option) in (None, "")]
+    if missing:
+        raise MonitoringError("alarm %s lacks %s" % (alarm.get("name") or "?", ", ".join(missing)))
+    request = {parameter: alarm[option] for option, parameter in _PUT_PARAMETERS if alarm.get(option) is not None}
+    request["Threshold"] = float(request["Threshold"])
+    request["Dimensions"] = [{"Name": k, "Value": v} for k, v in sorted(dict(alarm.get("dimensions") or {}).items())]
+    request["ActionsEnabled"] = True
+    return request
+
+
+def current_alarm_options(current: Mapping[str, object]) -> Dict[str, object]:
+    """An existing alarm (snake-case describe entry) in desired_alarms() terms, for diffs."""
+    options = {option: current.get(field) for option, field in _ALARM_FIELDS}
+    options["name"] = current.get("alarm_name")
+    options["dimensions"] = {d.get("name"): d.get("value") for d in current.get("dimensions") or []}
+    return options
+
+
+def plan_alarms(cluster: str, namespace: str, desired: Sequence[Mapping[str, object]],
+                existing: Sequence[Mapping[str, object]]) -> Dict[str, list]:
+    """What makes the cluster's alarms the desired ones, from one listing:
+    {"put": [desired alarms missing or different], "delete": [names of this
+    cluster's alarms no longer desired]}. Both empty when nothing differs.
+    existing: describe_alarms entries in snake case (alarm_name, ...)."""
+    names = [a.get("name") for a in desired]
+    if not all(isinstance(n, str) and n.startswith(alarm_prefix(cluster)) for n in names):
+        raise MonitoringError("every alarm of cluster %s is named %s...: %s" % (
+            cluster, alarm_prefix(cluster), ", ".join(sorted(str(n) for n in names
+                                                             if not str(n).startswith(alarm_prefix(cluster))))))
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise MonitoringError("alarms listed twice: %s" % ", ".join(twice))
+    for alarm in desired:
+        put_alarm_request(alarm)  # complete before anything changes
+    return {"put": alarms_to_apply(desired, existing), "delete": stale_alarms(cluster, namespace, existing, desired)}

@@ -4,6 +4,7 @@ import json
 
 import pytest
 from hypothesis import example, given, settings
+from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from hypothesis import strategies as st
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import cloudwatch_monitoring as cw
@@ -206,3 +207,77 @@ def test_an_alarm_differing_in_one_field_is_applied(field, value):
     current = [described(a) for a in desired]
     current[0][field] = value
     assert [a["name"] for a in cw.alarms_to_apply(desired, current)] == [desired[0]["name"]]
+
+
+class AlarmStore:
+    """CloudWatch's alarms as put_metric_alarm stores them and describe_alarms
+    returns them (CamelCase), listed in snake case as module cloudwatch_alarms does."""
+
+    def __init__(self, alarms=()):
+        self.alarms = {a["AlarmName"]: dict(a) for a in alarms}
+
+    def listing(self, cluster):
+        return [camel_dict_to_snake_dict(a) for n, a in sorted(self.alarms.items()) if n.startswith(cw.alarm_prefix(cluster))]
+
+    def apply(self, plan):
+        for alarm in plan["put"]:
+            self.alarms[alarm["name"]] = cw.put_alarm_request(alarm)
+        for name in plan["delete"]:
+            del self.alarms[name]
+
+
+node_sets = st.lists(st.sampled_from(NODES), unique_by=lambda n: n["instance_id"])
+threshold_overrides = st.fixed_dictionaries({}, optional={
+    "memory": st.fixed_dictionaries({"threshold": st.sampled_from([70, 80, 85.5])}),
+    "cpu": st.fixed_dictionaries({"enabled": st.booleans()}),
+    "node_down": st.fixed_dictionaries({"evaluation_periods": st.integers(1, 4)})})
+
+
+@settings(derandomize=True, max_examples=80, deadline=None)
+@given(node_sets, threshold_overrides, node_sets, threshold_overrides)
+@example([], {}, NODES, {})
+@example(NODES, {}, NODES[:1], {"cpu": {"enabled": False}})
+def test_one_plan_makes_the_alarms_the_desired_ones_and_the_next_plan_is_empty(before, old, after, new):
+    other = cw.put_alarm_request(dict(cw.desired_alarms("prod-2", "RedisCluster", NODES[:1], TOPIC)[0]))
+    store = AlarmStore([other] + [cw.put_alarm_request(a) for a in cw.desired_alarms("prod", "RedisCluster", before,
+                                                                                    TOPIC, overrides=old)])
+    desired = cw.desired_alarms("prod", "RedisCluster", after, TOPIC, overrides=new)
+    plan = cw.plan_alarms("prod", "RedisCluster", desired, store.listing("prod"))
+    assert {a["name"] for a in plan["put"]} <= {a["name"] for a in desired}
+    assert not set(plan["delete"]) & {a["name"] for a in desired}
+    store.apply(plan)
+    assert set(store.alarms) == {a["name"] for a in desired} | {other["AlarmName"]}
+    assert store.alarms[other["AlarmName"]] == other
+    assert cw.plan_alarms("prod", "RedisCluster", desired, store.listing("prod")) == {"put": [], "delete": []}
+
+
+def test_the_put_request_carries_every_option():
+    alarm = by_name(alarms())["redisops-prod-node-i-0000000000000a001-memory"]
+    request = cw.put_alarm_request(alarm)
+    assert request == {
+        "AlarmName": alarm["name"], "MetricName": "DatabaseMemoryUsagePercentage", "Namespace": "RedisCluster",
+        "Statistic": "Maximum", "ComparisonOperator": "GreaterThanThreshold", "Threshold": 80.0, "Period": 60,
+        "EvaluationPeriods": 5, "DatapointsToAlarm": 5, "TreatMissingData": "notBreaching", "Unit": "Percent",
+        "AlarmDescription": alarm["description"], "AlarmActions": [TOPIC], "OKActions": [TOPIC],
+        "InsufficientDataActions": [], "ActionsEnabled": True,
+        "Dimensions": [{"Name": "AvailabilityZone", "Value": "us-west-2a"}, {"Name": "ClusterName", "Value": "prod"},
+                       {"Name": "NodeId", "Value": "i-0000000000000a001"}]}
+    assert cw.current_alarm_options(camel_dict_to_snake_dict(request)) == alarm
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a: a.pop("threshold"), "lacks threshold"),
+    (lambda a: a.update(name="redisops-other-x"), "is named redisops-prod-"),
+    (lambda a: a.update(metric_name=""), "lacks metric_name"),
+])
+def test_an_incomplete_or_foreign_alarm_is_refused_before_anything_changes(change, message):
+    desired = alarms()
+    change(desired[3])
+    with pytest.raises(cw.MonitoringError, match=message):
+        cw.plan_alarms("prod", "RedisCluster", desired, [])
+
+
+def test_an_alarm_listed_twice_is_refused():
+    desired = alarms()
+    with pytest.raises(cw.MonitoringError, match="listed twice"):
+        cw.plan_alarms("prod", "RedisCluster", desired + desired[:1], [])

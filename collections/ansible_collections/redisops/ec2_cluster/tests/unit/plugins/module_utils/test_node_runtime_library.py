@@ -1,17 +1,18 @@
 # -*- coding: utf-8 -*-
-"""The library role node_runtime copies to the nodes (node_runtime_module_utils)
-is exactly what the node programs import, directly or through each other,
-and imports on a bare Python without Ansible."""
+"""The library role node_runtime installs on the nodes (node_runtime_module_utils,
+packed into one zip) is exactly what the node programs import, directly or
+through each other, and imports from the zip on a bare Python without Ansible."""
 
 from __future__ import annotations
 
 import ast
 import pathlib
-import shutil
 import subprocess
 import sys
 
 import yaml
+
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import node_library
 
 PACKAGE = "ansible_collections.redisops.ec2_cluster.plugins.module_utils"
 COLLECTION = pathlib.Path(__file__).resolve().parents[4]
@@ -73,15 +74,23 @@ def test_the_closure_follows_imports_of_imports(tmp_path):
     assert {"redis_nodes", "redis_connection", "cluster_model", "redis_info"} <= closure([program])
 
 
-def test_the_copied_library_imports_without_ansible(tmp_path):
-    """Only the copied files, no site-packages: what a node has besides Debian's packages."""
-    target = tmp_path / PACKAGE.replace(".", "/")
-    target.mkdir(parents=True)
-    for name in copied_list():
-        shutil.copy(MODULE_UTILS / name, target / name)
-    code = "import sys; sys.path.insert(0, %r)\n" % str(tmp_path) + "".join(
+def test_the_packed_library_imports_without_ansible(tmp_path):
+    """Only the zip on sys.path, no site-packages: what a node has besides Debian's packages."""
+    library = tmp_path / "redisops-ec2_cluster.zip"
+    library.write_bytes(node_library.library_zip({name: (MODULE_UTILS / name).read_bytes() for name in copied_list()}))
+    code = "import sys; sys.path.insert(0, %r)\n" % str(library) + "".join(
         "import %s.%s\n" % (PACKAGE, name[:-3]) for name in copied_list())
     code += "assert not any(m == 'ansible' or m.startswith('ansible.') for m in sys.modules), sorted(sys.modules)\n"
+    code += "assert all(m.__file__.startswith(%r) for n, m in sys.modules.items() if n.startswith('ansible_collections'))\n" % (
+        str(library) + "/")
     proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True, timeout=60,
                           check=False)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_the_programs_default_to_the_installed_zip():
+    variables = yaml.safe_load((PROJECT / "roles/node_runtime/vars/main.yml").read_text())
+    defaults = yaml.safe_load((PROJECT / "roles/node_runtime/defaults/main.yml").read_text())
+    installed = variables["__node_runtime_library_file"].replace("{{ node_runtime_lib_dir }}", defaults["node_runtime_lib_dir"])
+    for program in node_programs():
+        assert '"REDISOPS_LIB", "%s"' % installed in program.read_text(), program
