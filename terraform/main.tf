@@ -17,6 +17,8 @@ locals {
   }
 
   backup_bucket_name = var.backup_bucket_name != "" ? var.backup_bucket_name : "${local.name}-backups-${local.account_id}"
+  # Session Manager's transfer bucket (enable_ssm_session only).
+  ssm_transfer_bucket_name = "${local.name}-ssm-transfer-${local.account_id}"
 
   # Role names the controller policy may pass to EC2.
   node_role_name    = "${local.name}-node"
@@ -54,6 +56,12 @@ locals {
     ssm_session = {
       account_id = local.account_id
       region     = var.region
+    }
+    ssm_controller = {
+      account_id          = local.account_id
+      cluster_name        = var.cluster_name
+      region              = var.region
+      ssm_transfer_bucket = local.ssm_transfer_bucket_name
     }
     vpc_flow_logs = {
       account_id     = local.account_id

@@ -91,16 +91,31 @@ output "operator_role_arn" {
 }
 
 output "bastion_public_ip" {
-  description = "Address of the bastion (ProxyJump in inventories/*/group_vars/redis_instances)."
+  description = "Address the controller jumps through to the nodes and the builder (redisops_ssh_bastion_host overrides it)."
   value       = aws_instance.bastion.public_ip
 }
 
+output "bastion_private_ip" {
+  description = "The bastion's address inside the VPC (for an ssh_config of your own, or a VPN that reaches it)."
+  value       = aws_instance.bastion.private_ip
+}
+
 output "key_pair_name" {
-  description = "Key pair for the bastion, the nodes and the builder."
+  description = "Key pair of the bastion, the nodes and the builder; its private key is <redisops_ssh_known_hosts_dir>/<cluster>/<name> on the controller."
   value       = aws_key_pair.this.key_name
 }
 
 output "controller_policy_json" {
   description = "The policy the Ansible controller needs (README \"IAM\"), for the principal that runs the playbooks."
   value       = templatefile("${local.iam_dir}/controller.json.tpl", local.policy_values.controller)
+}
+
+output "ssm_transfer_bucket" {
+  description = "Bucket of Session Manager's file transfers (ansible_aws_ssm_bucket_name); empty unless enable_ssm_session."
+  value       = var.enable_ssm_session ? aws_s3_bucket.ssm_transfer[0].bucket : ""
+}
+
+output "controller_ssm_policy_json" {
+  description = "What the controller needs besides controller_policy_json to reach the nodes through Session Manager; empty unless enable_ssm_session."
+  value       = var.enable_ssm_session ? templatefile("${local.iam_dir}/ssm_controller.json.tpl", local.policy_values.ssm_controller) : ""
 }

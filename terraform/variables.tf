@@ -132,6 +132,12 @@ variable "enable_ssm_session" {
   default     = false
 }
 
+variable "ssm_transfer_expiry_days" {
+  description = "Days after which Session Manager's transfer objects expire (the connection deletes them itself; this catches interrupted runs)."
+  type        = number
+  default     = 3
+}
+
 variable "operator_trusted_principal_arns" {
   description = "Principals that may assume the operator role (backup rotation and restore); empty: any principal of this account allowed to by its own policy."
   type        = list(string)

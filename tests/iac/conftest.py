@@ -33,6 +33,7 @@ EXAMPLE_POLICY_VALUES = {
     "region": "us-west-2",
     "state_bucket": "acme-terraform-state",
     "state_key": "redisops/prod.tfstate",
+    "ssm_transfer_bucket": "redisops-prod-ssm-transfer-123456789012",
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import IAM_DIR, REPO, TERRAFORM, load_hcl
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import iam_policies
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import iam_policies, node_access
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.terraform_state import CONTRACT_OUTPUTS
 
 INVENTORIES = sorted(glob.glob(os.path.join(REPO, "inventories", "*", "aws_ec2.yml")))
@@ -246,6 +246,46 @@ def test_bastion_and_key_pair(module):
     assert bastion["key_name"] == "${aws_key_pair.this.key_name}"
     assert bastion["vpc_security_group_ids"] == ["${aws_security_group.bastion.id}"]
     assert module.resource("aws_key_pair", "this")["public_key"] == "${var.ssh_public_key}"
+
+
+def test_the_outputs_node_access_reads_exist(module):
+    """Bastion, key pair and transfer bucket: what the inventories reach the nodes with."""
+    outputs = module.outputs
+    for name in (node_access.BASTION_OUTPUT, node_access.KEY_PAIR_OUTPUT, node_access.SSM_BUCKET_OUTPUT):
+        assert name in outputs, name
+    assert outputs["bastion_public_ip"]["value"] == "${aws_instance.bastion.public_ip}"
+    assert outputs["bastion_private_ip"]["value"] == "${aws_instance.bastion.private_ip}"
+    assert outputs["key_pair_name"]["value"] == "${aws_key_pair.this.key_name}"
+    assert outputs["ssm_transfer_bucket"]["value"] == \
+        '${var.enable_ssm_session ? aws_s3_bucket.ssm_transfer[0].bucket : ""}'
+    assert outputs["controller_ssm_policy_json"]["value"].startswith("${var.enable_ssm_session ? templatefile(")
+
+
+def test_ssm_transfer_bucket_is_private_encrypted_tls_only_and_expires(module):
+    """Only with Session Manager; objects are transient."""
+    bucket_resources = [key for key in module.resources() if key[1] == "ssm_transfer"]
+    assert len(bucket_resources) == 6
+    for key in bucket_resources:
+        assert module.resources()[key]["count"] == "${var.enable_ssm_session ? 1 : 0}", key
+    encryption = module.resource("aws_s3_bucket_server_side_encryption_configuration", "ssm_transfer")["rule"][0]
+    assert encryption["apply_server_side_encryption_by_default"][0] == {"sse_algorithm": "AES256"}
+    public = module.resource("aws_s3_bucket_public_access_block", "ssm_transfer")
+    for setting in ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"):
+        assert public[setting] is True, setting
+    assert module.resource("aws_s3_bucket_ownership_controls", "ssm_transfer")["rule"][0]["object_ownership"] == \
+        "BucketOwnerEnforced"
+    (tls,) = module.data("aws_iam_policy_document", "ssm_transfer_bucket")["statement"]
+    assert tls["effect"] == "Deny" and tls["actions"] == ["s3:*"]
+    assert tls["condition"] == [{"test": "Bool", "variable": "aws:SecureTransport", "values": ["false"]}]
+    (rule,) = module.resource("aws_s3_bucket_lifecycle_configuration", "ssm_transfer")["rule"]
+    assert rule["status"] == "Enabled"
+    assert rule["expiration"][0]["days"] == "${var.ssm_transfer_expiry_days}"
+    (variable,) = [v["ssm_transfer_expiry_days"] for v in module.blocks["variable"] if "ssm_transfer_expiry_days" in v]
+    assert 1 <= variable["default"] <= 7
+    # The nodes fetch through presigned URLs: no role of an instance names the bucket.
+    for name in ("node", "ssm_session"):
+        with open(os.path.join(IAM_DIR, name + iam_policies.TEMPLATE_SUFFIX)) as handle:
+            assert "ssm_transfer" not in handle.read(), name
 
 
 # ----------------------------------------------------------------- provider, backend, checkov

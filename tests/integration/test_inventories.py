@@ -13,6 +13,13 @@ state roles/sandbox_aws creates), named like the environment's cluster.
   the environment, the Terraform state in S3; it refuses a state that names
   another cluster than the inventory's instances.
 
+- The connection settings each host gets, as a play templates them
+  (render_hostvars.py: Ansible's inventory, variable manager and templar,
+  nothing connects): SSH through the bastion of the Terraform outputs, host
+  keys in the cluster's own known_hosts file under the instance id,
+  accept-new and never "no"; with -e redisops_connection=ssm, Session
+  Manager to the instance id with the transfer bucket; missing outputs named.
+
 Nothing reaches real AWS: every run's environment is checked to point
 botocore at the loopback moto, with dummy keys, no AWS files and no instance
 metadata; SSH is replaced by a program that only records being called.
@@ -22,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -31,7 +39,8 @@ from moto_server import client, moto_server
 from redisops_testlib import ROOT, ansible_env, run, run_playbook
 from redisops_testlib.sandbox import identity_environ, identity_rules
 
-PORT = 5180
+# A private port of your own: REDISOPS_TEST_INVENTORY_PORT.
+PORT = int(os.environ.get("REDISOPS_TEST_INVENTORY_PORT", "5180"))
 ENVIRONMENTS = ("production", "staging")
 STATE_BUCKET = "redisops-inventory-test-state"
 OTHER_CLUSTER = "another-cluster"
@@ -241,7 +250,8 @@ def test_environment_inventory_lists_the_sandbox_groups(cluster):
     for host, hv in hostvars.items():
         assert plain(hv["ansible_host"]) == plain(hv["private_ip_address"]) == host
         assert plain(hv["redis_cluster_name"]) == cluster.name
-        assert plain(hv["ansible_connection"]) == "ansible.builtin.ssh"
+        # Session Manager's target: the instance id, from the compose.
+        assert plain(hv["ansible_aws_ssm_instance_id"]) == plain(hv["instance_id"])
 
 
 def test_cluster_name_is_written_once_per_inventory(cluster):
@@ -258,10 +268,12 @@ def test_cluster_name_is_written_once_per_inventory(cluster):
         k: v for k, v in inventory_config(cluster.environment)["filters"].items() if k != "tag:RedisCluster"}
 
 
-def _upload_state(cluster, key, cluster_name=None):
+def _upload_state(cluster, key, cluster_name=None, outputs=None):
     state = json.loads((Path(cluster.identity["dir"]) / "terraform.tfstate").read_text())
     if cluster_name:
         state["outputs"]["cluster_name"]["value"] = cluster_name
+    for name, value in (outputs or {}).items():
+        state["outputs"][name] = {"value": value, "type": "string"}
     s3 = client("s3", cluster.endpoint)
     if STATE_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
@@ -280,7 +292,13 @@ def _run_cluster_facts(cluster, state_url):
         facts.unlink()
     playbook.write_text(FACTS.format(playbook=ROOT / "playbooks" / "cluster_facts.yml", facts=facts))
     env = aws_env(cluster.endpoint, {"ANSIBLE_SSH_EXECUTABLE": str(fake_ssh)})
+    # The key pair's private key where the inventory looks for it (only its presence is checked).
+    key = cluster.tmp / "controller-ssh" / cluster.name / ACCESS_OUTPUTS["key_pair_name"]
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text("a stand-in: nothing connects\n")
+    key.chmod(0o600)
     result = run_playbook(playbook, "-e", "redisops_terraform_state=%s" % state_url,
+                          "-e", "redisops_ssh_known_hosts_dir=%s" % (cluster.tmp / "controller-ssh"),
                           inventory=ROOT / "inventories" / cluster.environment, env=env, timeout=600)
     assert not ssh_calls.exists(), ssh_calls.read_text()
     return result, json.loads(facts.read_text()) if facts.exists() else None
@@ -290,8 +308,13 @@ def test_cluster_facts_reads_state_and_passwords_with_credentials_from_the_envir
     group_vars = yaml.safe_load((ROOT / "inventories" / cluster.environment / "group_vars/all/aws.yml").read_text())
     assert group_vars["redisops_aws_endpoint_url"] == ""
     assert not {"redisops_aws_access_key", "redisops_aws_secret_key"} & set(group_vars)
-    result, facts = _run_cluster_facts(cluster, _upload_state(cluster, "redisops/%s.tfstate" % cluster.environment))
+    result, facts = _run_cluster_facts(cluster, _upload_state(cluster, "redisops/%s.tfstate" % cluster.environment,
+                                                              outputs=ACCESS_OUTPUTS))
     assert result.rc == 0, result.explain()
+    # How the nodes will be reached was checked and said, and ssh has a directory to learn keys into.
+    assert "over SSH as admin through admin@%s" % ACCESS_OUTPUTS["bastion_public_ip"] in result.output
+    known_dir = cluster.tmp / "controller-ssh" / cluster.name
+    assert known_dir.is_dir() and (known_dir.stat().st_mode & 0o777) == 0o700
     users = [u["name"] for u in yaml.safe_load(
         (ROOT / "inventories" / cluster.environment / "group_vars/all/redis_cluster.yml").read_text())["redisops_acl_users"]]
     ssm = client("ssm", cluster.endpoint)
@@ -316,3 +339,109 @@ def test_cluster_facts_refuses_a_state_of_another_cluster(cluster):
     assert facts is None
     message = result.stdout[result.stdout.find("fatal:"):]
     assert OTHER_CLUSTER in message and cluster.name in message, result.explain()
+
+
+# ----------------------------------------------------------------- reaching the nodes
+
+# What terraform/outputs.tf adds to the sandbox's state for the AWS target.
+ACCESS_OUTPUTS = {"bastion_public_ip": "198.51.100.20", "key_pair_name": "redisops-inventory-test",
+                  "ssm_transfer_bucket": "redisops-inventory-test-ssm-transfer"}
+CONNECTION_VARS = ("ansible_connection", "ansible_host", "ansible_user", "ansible_ssh_private_key_file",
+                   "ansible_ssh_common_args", "ansible_host_key_checking", "ansible_become",
+                   "ansible_aws_ssm_instance_id", "ansible_aws_ssm_bucket_name", "ansible_aws_ssm_region",
+                   "redisops_node_access")
+
+
+def rendered_hostvars(cluster, host, **extra_vars):
+    """The connection variables of host as a play would template them; nothing connects."""
+    env = aws_env(cluster.endpoint)
+    result = run(["python", Path(__file__).with_name("render_hostvars.py"), ROOT / "inventories" / cluster.environment,
+                  host, json.dumps(extra_vars)] + list(CONNECTION_VARS), env=env, timeout=300)
+    assert result.rc == 0, result.explain()
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def ssh_words(common_args):
+    """What ssh gets (Ansible splits with shlex) and the ProxyCommand as its shell splits it."""
+    words = shlex.split(common_args)
+    (proxy,) = [w[len("ProxyCommand="):] for w in words if w.startswith("ProxyCommand=")]
+    return words, shlex.split(proxy)
+
+
+def option_values(words, name):
+    return [w.split("=", 1)[1] for w in words if w.startswith(name + "=")]
+
+
+def _nodes_by_ip(cluster):
+    return {i["PrivateIpAddress"]: i["InstanceId"] for i in cluster.instances(RedisCluster=cluster.name, Role="redis-cluster")
+            if i["State"]["Name"] == "running"}
+
+
+def test_nodes_are_reached_through_the_bastion_with_the_cluster_known_hosts(cluster):
+    state = _upload_state(cluster, "redisops/%s-access.tfstate" % cluster.environment, outputs=ACCESS_OUTPUTS)
+    known_dir = cluster.tmp / "controller-ssh"
+    nodes = _nodes_by_ip(cluster)
+    for host in sorted(nodes)[:2]:
+        hv = rendered_hostvars(cluster, host, redisops_terraform_state=state, redisops_ssh_known_hosts_dir=str(known_dir))
+        assert hv["redisops_node_access"]["errors"] == []
+        assert hv["ansible_connection"] == "ansible.builtin.ssh"
+        assert hv["ansible_host"] == host and hv["ansible_user"] == "admin" and hv["ansible_become"] is True
+        assert hv["ansible_host_key_checking"] is True
+        known_hosts = str(known_dir / cluster.name / "known_hosts")
+        assert hv["ansible_ssh_private_key_file"] == str(known_dir / cluster.name / ACCESS_OUTPUTS["key_pair_name"])
+        words, hop = ssh_words(hv["ansible_ssh_common_args"])
+        # The node: the cluster's file, new keys learnt, kept under the instance id (a reused IP is a new name).
+        assert option_values(words, "UserKnownHostsFile") == [known_hosts]
+        assert option_values(words, "StrictHostKeyChecking") == ["accept-new"]
+        assert option_values(words, "HostKeyAlias") == [nodes[host]]
+        # The bastion hop: same file and policy, the key pair's key, the bastion of the outputs.
+        assert hop[:3] == ["ssh", "-W", "%h:%p"]
+        assert hop[-1] == "admin@" + ACCESS_OUTPUTS["bastion_public_ip"]
+        assert option_values(hop, "UserKnownHostsFile") == [known_hosts]
+        assert option_values(hop, "StrictHostKeyChecking") == ["accept-new"]
+        assert hop[hop.index("-i") + 1] == hv["ansible_ssh_private_key_file"]
+        assert "StrictHostKeyChecking=no" not in hv["ansible_ssh_common_args"]
+
+
+def test_inventory_variables_override_the_outputs(cluster):
+    state = _upload_state(cluster, "redisops/%s-access.tfstate" % cluster.environment, outputs=ACCESS_OUTPUTS)
+    host = sorted(_nodes_by_ip(cluster))[0]
+    hv = rendered_hostvars(cluster, host, redisops_terraform_state=state, redisops_ssh_bastion_host="bastion.internal",
+                           redisops_ssh_bastion_user="jump", redisops_ssh_private_key_file="/keys/ops.pem")
+    words, hop = ssh_words(hv["ansible_ssh_common_args"])
+    assert hop[-1] == "jump@bastion.internal"
+    assert hv["ansible_ssh_private_key_file"] == "/keys/ops.pem" == hop[hop.index("-i") + 1]
+
+
+def test_session_manager_goes_to_the_instance_id_with_the_transfer_bucket(cluster):
+    state = _upload_state(cluster, "redisops/%s-access.tfstate" % cluster.environment, outputs=ACCESS_OUTPUTS)
+    for host, instance_id in sorted(_nodes_by_ip(cluster).items())[:2]:
+        hv = rendered_hostvars(cluster, host, redisops_terraform_state=state, redisops_connection="ssm")
+        assert hv["redisops_node_access"]["errors"] == []
+        assert hv["ansible_connection"] == "amazon.aws.aws_ssm"
+        # ansible_host stays the private IP; the plugin connects to the instance id.
+        assert hv["ansible_aws_ssm_instance_id"] == instance_id and hv["ansible_host"] == host
+        assert hv["ansible_aws_ssm_bucket_name"] == ACCESS_OUTPUTS["ssm_transfer_bucket"]
+        assert hv["ansible_aws_ssm_region"] == "us-west-2"
+
+
+def test_missing_outputs_are_named_before_anything_connects(cluster):
+    """The sandbox's state has no bastion, key pair or transfer bucket: each is named with its variable."""
+    state = _upload_state(cluster, "redisops/%s.tfstate" % cluster.environment)
+    host = sorted(_nodes_by_ip(cluster))[0]
+    errors = rendered_hostvars(cluster, host, redisops_terraform_state=state,
+                               redisops_connection="ssm")["redisops_node_access"]["errors"]
+    assert errors == [
+        "no bastion host: set redisops_ssh_bastion_host or the Terraform output bastion_public_ip",
+        "no key pair name: set redisops_ssh_key_pair_name or the Terraform output key_pair_name",
+        "no SSM transfer bucket: set redisops_ssm_bucket or the Terraform output ssm_transfer_bucket",
+    ]
+
+
+def test_no_placeholder_is_left_in_the_connection_settings(cluster):
+    """Bastion and key come from the outputs or variables, never from a CHANGE-ME."""
+    directory = ROOT / "inventories" / cluster.environment / "group_vars"
+    files = [directory / "all" / "access.yml", directory / "redis_instances" / "connection.yml",
+             directory / "redisops_ami_builder" / "connection.yml"]
+    for path in files:
+        assert "CHANGE-ME" not in path.read_text(), path

@@ -37,7 +37,7 @@ TEMPLATE_SUFFIX = ".json.tpl"
 
 # The templates in iam/, by name. Permission policies are attached to
 # principals; trust policies say who may assume a role.
-PERMISSION_POLICIES = ("node", "operator", "controller", "ssm_session", "vpc_flow_logs")
+PERMISSION_POLICIES = ("node", "operator", "controller", "ssm_session", "ssm_controller", "vpc_flow_logs")
 TRUST_POLICIES = ("ec2_assume_role", "vpc_flow_logs_assume_role")
 TEMPLATES = PERMISSION_POLICIES + TRUST_POLICIES
 

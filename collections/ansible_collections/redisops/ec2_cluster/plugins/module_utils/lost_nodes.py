@@ -38,14 +38,16 @@ def forgettable_nodes(topology: Sequence[Mapping[str, Any]],
     """Split the failed nodes of topology into those that may be forgotten and those kept.
 
     Returns {"forget": [address, ...], "keep": [address, ...], "report":
-    ["forget <address>: <why>", "keep <address>: <why>", ...]}, sorted by
-    address. With failed nodes, raises LostNodesError when a live member's
+    ["forget <address>: <why>", "keep <address>: <why>", ...],
+    "gone_instance_ids": [...]}, sorted by address; gone_instance_ids are the
+    terminated (or shutting-down) instances at the forgotten addresses, whose
+    host keys the controller forgets. With failed nodes, raises LostNodesError when a live member's
     instance is missing from the listing (wrong region, account or filter):
     such a listing would make every failed node look gone.
     """
     failed = sorted({item["address"] for item in topology if str(item.get("role", "")).startswith("failed ")})
     if not failed:
-        return {"forget": [], "keep": [], "report": []}
+        return {"forget": [], "keep": [], "report": [], "gone_instance_ids": []}
     live = {item["address"]: item.get("node_id", "") for item in topology
             if item.get("role") in ("master", "replica") and item.get("address")}
     by_ip: Dict[str, List[Mapping[str, Any]]] = {}
@@ -59,7 +61,7 @@ def forgettable_nodes(topology: Sequence[Mapping[str, Any]],
             "the EC2 listing has no instance for the live cluster nodes %s: it does not see this cluster (region, "
             "account or filters), so it cannot tell which failed nodes are gone" % ", ".join(unseen))
 
-    forget, keep, report = [], [], []
+    forget, keep, report, gone_ids = [], [], [], set()
     for address in failed:
         others = sorted(a for a in live if _ip(a) == _ip(address))
         present = sorted(((i.get("instance_id", "?"), _state(i)) for i in by_ip.get(_ip(address), [])
@@ -80,4 +82,5 @@ def forgettable_nodes(topology: Sequence[Mapping[str, Any]],
             why = "no EC2 instance has the private IP %s" % _ip(address)
         forget.append(address)
         report.append("forget %s: %s" % (address, why))
-    return {"forget": forget, "keep": keep, "report": report}
+        gone_ids.update(instance_id for instance_id, _ in gone if instance_id != "?")
+    return {"forget": forget, "keep": keep, "report": report, "gone_instance_ids": sorted(gone_ids)}

@@ -29,6 +29,7 @@ VALUES = {
     "region": "us-west-2",
     "state_bucket": "acme-tfstate",
     "state_key": "redisops/prod.tfstate",
+    "ssm_transfer_bucket": "redisops-prod-ssm-transfer-123456789012",
 }
 
 

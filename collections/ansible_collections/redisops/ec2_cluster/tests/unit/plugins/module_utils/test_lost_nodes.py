@@ -41,6 +41,8 @@ def test_terminated_or_absent_instances_are_forgotten_stopped_ones_kept():
         "keep 10.0.3.11:6379: instance i-sleeping is stopped, the node may come back",
         "forget 10.0.3.12:6379: no EC2 instance has the private IP 10.0.3.12",
     ]
+    # Their host keys go too; the stopped instance's stays.
+    assert decision["gone_instance_ids"] == ["i-dead"]
 
 
 def test_an_address_that_answers_as_another_node_is_forgotten():
@@ -49,6 +51,8 @@ def test_an_address_that_answers_as_another_node_is_forgotten():
     instances = LIVE_INSTANCES + [instance("10.0.3.10", "terminated", "i-old"), instance("10.0.3.10", "running")]
     decision = forgettable_nodes(topology, instances)
     assert decision["forget"] == ["10.0.3.10:6379"]
+    # The old instance's host key is forgotten, never the replacement's.
+    assert decision["gone_instance_ids"] == ["i-old"]
     assert decision["report"] == ["forget 10.0.3.10:6379: its address now answers as another node "
                                   "(10.0.3.10:6379 new-node)"]
 
@@ -62,8 +66,9 @@ def test_a_listing_that_misses_live_nodes_is_refused():
 
 
 def test_nothing_failed_nothing_to_decide():
-    assert forgettable_nodes(LIVE, LIVE_INSTANCES) == {"forget": [], "keep": [], "report": []}
-    assert forgettable_nodes(LIVE, []) == {"forget": [], "keep": [], "report": []}  # EC2 not even asked
+    nothing = {"forget": [], "keep": [], "report": [], "gone_instance_ids": []}
+    assert forgettable_nodes(LIVE, LIVE_INSTANCES) == nothing
+    assert forgettable_nodes(LIVE, []) == nothing  # EC2 not even asked
 
 
 @settings(max_examples=200, deadline=None, derandomize=True, database=None)
@@ -83,3 +88,11 @@ def test_a_node_with_an_instance_that_may_come_back_is_never_forgotten(histories
         address = "10.0.9.%d:6379" % index
         may_return = any(state not in GONE_STATES for state in states)
         assert (address in decision["keep"]) is may_return
+        # A host key is forgotten only for an instance that is gone, at an address that is forgotten.
+        gone = {"i-%d-%d" % (index, n) for n, state in enumerate(states) if state in GONE_STATES}
+        if may_return:
+            assert not gone & set(decision["gone_instance_ids"])
+        else:
+            assert gone <= set(decision["gone_instance_ids"])
+        assert not {"i-%d-%d" % (index, n) for n, state in enumerate(states)
+                    if state not in GONE_STATES} & set(decision["gone_instance_ids"])
