@@ -13,6 +13,7 @@
       "Action": [
         "ec2:DescribeAvailabilityZones",
         "ec2:DescribeImages",
+        "ec2:DescribeInstanceAttribute",
         "ec2:DescribeInstanceStatus",
         "ec2:DescribeInstances",
         "ec2:DescribeLaunchTemplateVersions",
@@ -225,6 +226,7 @@
       "Effect": "Allow",
       "Action": [
         "logs:CreateLogGroup",
+        "logs:ListTagsLogGroup",
         "logs:PutRetentionPolicy",
         "logs:TagResource"
       ],

@@ -17,7 +17,7 @@ description:
   - Safe to re-run. With moto already enforcing, the keys of the C(sandbox) principal in O(keys_file)
     are used to read and change IAM, and nothing changes when users, policies and keys are as wanted.
     A moto that lost its state (restarted) accepts any key again, and everything is made anew.
-  - Principals are C(sandbox) (allowed everything: the sandbox in Terraform's place), C(controller),
+  - Principals are C(sandbox) (allowed everything, the sandbox in Terraform's place), C(controller),
     C(node) and C(operator) (their policies are the sandbox copies of the C(iam/) templates, given in
     O(policies)); users are named C(redisops-<cluster_name>-<principal>).
   - Only C(http://127.0.0.1) or C(http://localhost) endpoints are accepted.
@@ -118,9 +118,9 @@ import os
 import tempfile
 import urllib.error
 import urllib.parse
-import urllib.request
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import sandbox_iam
 
@@ -159,10 +159,9 @@ class Moto:
             raise
 
     def enforce(self):
-        request = urllib.request.Request(self.endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
-                                         headers={"Content-Type": "text/plain"})
-        with urllib.request.urlopen(request, timeout=self.module.params["timeout_s"]) as response:
-            answer = json.load(response)
+        response = open_url(self.endpoint + "/moto-api/reset-auth", data=b"0", method="POST",
+                            headers={"Content-Type": "text/plain"}, timeout=self.module.params["timeout_s"])
+        answer = json.load(response)
         if answer.get("status") != "ok":
             self.module.fail_json(msg="moto did not switch IAM enforcement on: %r" % (answer,))
 
