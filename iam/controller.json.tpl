@@ -13,7 +13,6 @@
       "Action": [
         "ec2:DescribeAvailabilityZones",
         "ec2:DescribeImages",
-        "ec2:DescribeInstanceAttribute",
         "ec2:DescribeInstanceStatus",
         "ec2:DescribeInstances",
         "ec2:DescribeLaunchTemplateVersions",
@@ -57,6 +56,7 @@
       "Action": [
         "ec2:CreateImage",
         "ec2:DeleteTags",
+        "ec2:DescribeInstanceAttribute",
         "ec2:StartInstances",
         "ec2:StopInstances",
         "ec2:TerminateInstances"
