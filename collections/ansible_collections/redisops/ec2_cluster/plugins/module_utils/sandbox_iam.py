@@ -33,6 +33,15 @@ ADMIN_POLICY = {
     "Version": "2012-10-17",
     "Statement": [{"Sid": "SandboxStandsInForTerraform", "Effect": "Allow", "Action": "*", "Resource": "*"}],
 }
+# Granted in the sandbox only, for moto's own answers (moto 5.2.5): an
+# instance launched with a network interface (ec2_instance does so with a
+# subnet and groups, as the bake's builder is) has an empty groupSet, so
+# ec2_instance "corrects" it with ModifyInstanceAttribute after the launch.
+# On AWS the groups match and nothing is modified.
+SANDBOX_ONLY_STATEMENTS = {
+    "controller": [{"Sid": "MotoReportsNoGroupsOfLaunchedInstances", "Effect": "Allow",
+                    "Action": ["ec2:ModifyInstanceAttribute"], "Resource": "*"}],
+}
 # What moto accepts with IAM off, and refuses with IAM on.
 DUMMY_KEY = {"access_key": "testing", "secret_key": "testing"}
 
@@ -62,6 +71,16 @@ def check_principals(principals):
         raise SandboxIamError("unknown principal%s %s (known: %s)" % (
             "s" if len(unknown) > 1 else "", ", ".join(map(str, unknown)), ", ".join(PRINCIPALS)))
     return list(principals)
+
+
+def with_sandbox_only_statements(principal, policy):
+    """The policy a principal's IAM user holds: its sandbox copy plus SANDBOX_ONLY_STATEMENTS."""
+    check_principals([principal])
+    extra = SANDBOX_ONLY_STATEMENTS.get(principal, [])
+    if not extra:
+        return policy
+    policy = normalise_policy(policy)
+    return dict(policy, Statement=list(policy["Statement"]) + [dict(s) for s in extra])
 
 
 def parse_keys(text, where="keys file"):

@@ -19,7 +19,9 @@ description:
     A moto that lost its state (restarted) accepts any key again, and everything is made anew.
   - Principals are C(sandbox) (allowed everything, the sandbox in Terraform's place), C(controller),
     C(node) and C(operator) (their policies are the sandbox copies of the C(iam/) templates, given in
-    O(policies)); users are named C(redisops-<cluster_name>-<principal>).
+    O(policies)), plus the few grants moto's own answers need in the sandbox only
+    (C(plugins/module_utils/sandbox_iam.py), C(SANDBOX_ONLY_STATEMENTS)); users are named
+    C(redisops-<cluster_name>-<principal>).
   - Only C(http://127.0.0.1) or C(http://localhost) endpoints are accepted.
   - Check mode reports what would change and changes nothing.
 author:
@@ -259,7 +261,8 @@ def main():
         if missing:
             raise sandbox_iam.SandboxIamError("no policy given for %s" % ", ".join(missing))
         wanted = {p: {"user_name": sandbox_iam.user_name(params["cluster_name"], p),
-                      "policy": params["policies"].get(p, sandbox_iam.ADMIN_POLICY)} for p in principals}
+                      "policy": sandbox_iam.with_sandbox_only_statements(
+                          p, params["policies"].get(p, sandbox_iam.ADMIN_POLICY))} for p in principals}
     except sandbox_iam.SandboxIamError as exc:
         module.fail_json(msg=str(exc))
 

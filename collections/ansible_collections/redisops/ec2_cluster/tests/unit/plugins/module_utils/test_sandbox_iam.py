@@ -120,3 +120,10 @@ def test_after_the_plan_moto_and_the_file_agree_and_a_second_plan_is_empty(princ
         assert keys[principal]["access_key_id"] in held["key_ids"]
         assert len(held["key_ids"]) <= 2
     assert si.plan(want, current, keys) == []
+
+
+def test_only_the_controller_gets_a_sandbox_only_grant():
+    controller = si.with_sandbox_only_statements("controller", json.dumps(POLICY))
+    assert controller["Statement"][:1] == POLICY["Statement"]
+    assert [s["Action"] for s in controller["Statement"][1:]] == [["ec2:ModifyInstanceAttribute"]]
+    assert si.with_sandbox_only_statements("node", POLICY) is POLICY
