@@ -78,6 +78,12 @@
       ]
     },
     {
+      "Sid": "ReadImageAttributes",
+      "Effect": "Allow",
+      "Action": "ec2:DescribeImageAttribute",
+      "Resource": "arn:aws:ec2:${region}::image/*"
+    },
+    {
       "Sid": "TagWhatIsBeingCreated",
       "Effect": "Allow",
       "Action": "ec2:CreateTags",
