@@ -181,6 +181,7 @@
         "ssm:GetParameter",
         "ssm:GetParameters",
         "ssm:GetParametersByPath",
+        "ssm:ListTagsForResource",
         "ssm:PutParameter"
       ],
       "Resource": "arn:aws:ssm:${region}:${account_id}:parameter/redisops/${cluster_name}/*"
