@@ -142,7 +142,9 @@ site: venv ## ansible-playbook site.yml against the default inventory
 
 # The local sandbox (moto on 127.0.0.1 + systemd containers): the user's by
 # default, another one when REDISOPS_SANDBOX_* are set (docs/targets.md).
-# Dummy credentials; botocore never reads the user's AWS files.
+# Dummy credentials in the environment only (each call passes its principal's
+# key, which the sandbox's moto issued; it refuses the dummy once it enforces
+# IAM); botocore never reads the user's AWS files.
 SANDBOX_ENV := AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null AWS_EC2_METADATA_DISABLED=true \
   AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-west-2
 .PHONY: sandbox-up sandbox-down sandbox-forget-images

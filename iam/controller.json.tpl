@@ -56,6 +56,7 @@
       "Action": [
         "ec2:CreateImage",
         "ec2:DeleteTags",
+        "ec2:DescribeInstanceAttribute",
         "ec2:StartInstances",
         "ec2:StopInstances",
         "ec2:TerminateInstances"
@@ -75,6 +76,12 @@
         "arn:aws:ec2:${region}::image/*",
         "arn:aws:ec2:${region}::snapshot/*"
       ]
+    },
+    {
+      "Sid": "ReadImageAttributes",
+      "Effect": "Allow",
+      "Action": "ec2:DescribeImageAttribute",
+      "Resource": "arn:aws:ec2:${region}::image/*"
     },
     {
       "Sid": "TagWhatIsBeingCreated",
@@ -174,6 +181,7 @@
         "ssm:GetParameter",
         "ssm:GetParameters",
         "ssm:GetParametersByPath",
+        "ssm:ListTagsForResource",
         "ssm:PutParameter"
       ],
       "Resource": "arn:aws:ssm:${region}:${account_id}:parameter/redisops/${cluster_name}/*"
@@ -225,6 +233,7 @@
       "Effect": "Allow",
       "Action": [
         "logs:CreateLogGroup",
+        "logs:ListTagsLogGroup",
         "logs:PutRetentionPolicy",
         "logs:TagResource"
       ],

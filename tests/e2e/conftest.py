@@ -73,7 +73,7 @@ def sandbox(user_sandbox_guard):
 
 @pytest.fixture(scope="session")
 def aws(sandbox):
-    """aws("ec2") -> a boto3 client of the sandbox's moto (dummy keys)."""
+    """aws("ec2"[, principal]) -> a boto3 client of the sandbox's moto with a principal's key (controller by default)."""
     return sandbox.aws
 
 

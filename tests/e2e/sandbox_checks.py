@@ -4,7 +4,9 @@ state and Docker; used after every up in the session."""
 import json
 import re
 
-from redisops_testlib.sandbox import ENDPOINT_LABEL, ID_LABEL
+from redisops_testlib.sandbox import ENDPOINT_LABEL, ID_LABEL, ROOT, load_module_utils
+
+iam_policies = load_module_utils("redisops_iam_policies", "iam_policies.py")
 
 
 def expected_ips(identity, per_az=2):
@@ -20,6 +22,16 @@ def containers(sandbox, docker_client, all_states=True):
     """This sandbox's instance containers (labelled with its endpoint)."""
     return docker_client.containers.list(
         all=all_states, filters={"label": [ID_LABEL, "%s=%s" % (ENDPOINT_LABEL, sandbox.endpoint)]})
+
+
+def node_policy(sandbox, outputs):
+    """iam/node.json.tpl rendered with the sandbox's values (terraform/main.tf's placeholders)."""
+    account = outputs["backup_kms_key_arn"].split(":")[4]
+    with open(ROOT / "iam" / ("node" + iam_policies.TEMPLATE_SUFFIX)) as handle:
+        return iam_policies.render(handle.read(), {
+            "account_id": account, "region": sandbox.region, "cluster_name": sandbox.cluster,
+            "backup_bucket": outputs["backup_bucket"], "backup_prefix": "backups",
+            "backup_kms_key_arn": outputs["backup_kms_key_arn"], "metrics_namespace": "RedisCluster"}, "node")
 
 
 def check_sandbox_up(sandbox, docker_client):
@@ -68,16 +80,18 @@ def check_sandbox_up(sandbox, docker_client):
     assert ingress == {(port, port): [identity["vpc_cidr"]] for port in (6379, 6380, 16379, 16380)}
     assert all(not p.get("Ipv6Ranges") and not p.get("UserIdGroupPairs") for p in group["IpPermissions"])
 
-    s3 = sandbox.aws("s3")
+    # The base resources are read as their creator, the sandbox principal
+    # (the controller's policy does not cover them, as in production).
+    s3 = sandbox.aws("s3", "sandbox")
     assert s3.get_bucket_versioning(Bucket=outputs["backup_bucket"])["Status"] == "Enabled"
     rule = s3.get_bucket_encryption(Bucket=outputs["backup_bucket"])["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
     assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == outputs["backup_kms_key_arn"]
-    key = sandbox.aws("kms").describe_key(KeyId=outputs["backup_kms_key_arn"])["KeyMetadata"]
+    key = sandbox.aws("kms", "sandbox").describe_key(KeyId=outputs["backup_kms_key_arn"])["KeyMetadata"]
     assert key["Enabled"] and key["KeyState"] == "Enabled"
-    assert sandbox.aws("sns").get_topic_attributes(TopicArn=outputs["alarm_topic_arn"])["Attributes"]
+    assert sandbox.aws("sns", "sandbox").get_topic_attributes(TopicArn=outputs["alarm_topic_arn"])["Attributes"]
 
-    iam = sandbox.aws("iam")
+    iam = sandbox.aws("iam", "sandbox")
     profile = iam.get_instance_profile(InstanceProfileName=outputs["redis_instance_profile"])["InstanceProfile"]
     (role,) = profile["Roles"]
     trust = role["AssumeRolePolicyDocument"]
@@ -86,20 +100,18 @@ def check_sandbox_up(sandbox, docker_client):
     (policy_name,) = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
     document = iam.get_role_policy(RoleName=role["RoleName"], PolicyName=policy_name)["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
-    actions = {a for s in document["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
-    assert actions == {
-        "s3:ListBucket", "s3:GetObject", "s3:PutObject", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey",
-        "cloudwatch:PutMetricData", "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents",
-        "logs:DescribeLogStreams", "ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
-        "ec2:DescribeInstances", "ec2:DescribeTags",
-    }
-    assert all("*" not in s["Action"] for s in document["Statement"])
-    resources = {s["Sid"]: s["Resource"] for s in document["Statement"]}
-    assert resources["ReadWriteBackupObjects"].endswith(":::%s/backups/%s/*" % (outputs["backup_bucket"], sandbox.cluster))
-    assert resources["UseBackupKey"] == outputs["backup_kms_key_arn"]
-    assert resources["ReadClusterParameters"].endswith(":parameter/redisops/%s/*" % sandbox.cluster)
+    # The one node policy, iam/node.json.tpl, rendered as Terraform does.
+    assert document == node_policy(sandbox, outputs)
 
-    params = sandbox.aws("ssm").get_parameters_by_path(
+    # Its sandbox copy is what the node principal's IAM user holds.
+    node_user = sandbox.key("node")["user_name"]
+    assert node_user == "redisops-%s-node" % sandbox.cluster
+    (user_policy,) = iam.list_user_policies(UserName=node_user)["PolicyNames"]
+    held = iam.get_user_policy(UserName=node_user, PolicyName=user_policy)["PolicyDocument"]
+    held = json.loads(held) if isinstance(held, str) else held
+    assert held == iam_policies.sandbox_copy(node_policy(sandbox, outputs), "node")[0]
+
+    params = sandbox.aws("ssm", "sandbox").get_parameters_by_path(
         Path="/redisops/%s/acl" % sandbox.cluster, WithDecryption=True)["Parameters"]
     assert sorted(p["Name"] for p in params) == ["/redisops/%s/acl/%s" % (sandbox.cluster, u) for u in ("admin", "agent", "app", "replication")]
     assert all(p["Type"] == "SecureString" and len(p["Value"]) == 32 and p["Value"].isalnum() for p in params)

@@ -3,9 +3,13 @@ program makes one complete set in the sandbox's S3 (through the forwarder on
 the sandbox network), the metrics publisher's metrics reach the sandbox's
 CloudWatch, the controller's alarms and dashboard exist, and
 playbooks/restore.yml (forced, into the same cluster) brings back the keys
-of that set. Leaves the cluster as it found it: healthy, same topology."""
+of that set. The sandbox's moto enforces IAM, so all of it works with the
+least privilege of each principal (iam/), and a node's own key can write
+backups but not delete them nor read another cluster's. Leaves the cluster
+as it found it: healthy, same topology."""
 
 import concurrent.futures
+import configparser
 import datetime as dt
 import hashlib
 import json
@@ -13,6 +17,7 @@ import sys
 import time
 
 import pytest
+from botocore.exceptions import ClientError
 
 from redisops_testlib.runner import ROOT
 
@@ -23,6 +28,8 @@ BACKUP = "/opt/redisops/bin/redisops-backup"
 KEYS = 200
 NAMESPACE = "RedisCluster"
 PREFIX = "backups"
+# The node principal's key, as the node's programs read it (role node_runtime).
+NODE_CREDENTIALS = "/etc/redisops/aws/credentials"
 
 
 def run_on_every_node(sandbox, instances, *argv, timeout=300):
@@ -64,7 +71,7 @@ def test_every_node_ran_the_backup_program(backup_set):
 
 def test_one_complete_set_with_good_checksums(backup_set, sandbox, aws):
     set_id, _ = backup_set
-    s3 = aws("s3")
+    s3 = aws("s3", "operator")
     bucket = "redisops-%s-backups" % sandbox.cluster
     listed = s3.list_objects_v2(Bucket=bucket, Prefix=backup_layout.set_prefix(PREFIX, sandbox.cluster, set_id))
     keys = [o["Key"] for o in listed.get("Contents", [])]
@@ -85,7 +92,7 @@ def test_the_publisher_metrics_are_in_cloudwatch(deployed, sandbox, instances, a
     runs = run_on_every_node(sandbox, instances, "systemctl", "start", "redisops-metrics.service", timeout=120)
     failed = {ip: p.stderr for ip, p in runs.items() if p.returncode != 0}
     assert not failed, failed
-    cloudwatch = aws("cloudwatch")
+    cloudwatch = aws("cloudwatch", "sandbox")  # ListMetrics: nobody's policy has it
     wanted = {"NodeUp", "ClusterStateOk"}
     found = {}
     for name in wanted:
@@ -102,8 +109,71 @@ def test_the_alarms_and_the_dashboard_exist(deployed, sandbox, aws):
     names = {a["AlarmName"] for a in alarms}
     assert any("node-down" in n for n in names), names
     assert any("cluster-state" in n for n in names), names
-    dashboards = {d["DashboardName"] for d in cloudwatch.list_dashboards()["DashboardEntries"]}
+    dashboards = {d["DashboardName"] for d in aws("cloudwatch", "sandbox").list_dashboards()["DashboardEntries"]}
     assert "redisops-%s" % sandbox.cluster in dashboards
+
+
+def refused(call, **kwargs):
+    """The error code moto answers a call with (it must fail)."""
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    return caught.value.response["Error"]["Code"]
+
+
+def denied(call, **kwargs):
+    """Refused by IAM: HTTP 403, AccessDenied (JSON-protocol clients such as SSM get
+    moto's XML error body unparsed, so there the code is the bare status)."""
+    with pytest.raises(ClientError) as caught:
+        call(**kwargs)
+    response = caught.value.response
+    return (response["ResponseMetadata"]["HTTPStatusCode"] == 403
+            and response["Error"]["Code"] in ("AccessDenied", "AccessDeniedException", "403"))
+
+
+def node_key(sandbox, ip):
+    """The key in the credentials file the node's programs use."""
+    parser = configparser.ConfigParser()
+    parser.read_string(sandbox.exec(ip, "cat", NODE_CREDENTIALS).stdout)
+    return {"access_key": parser["default"]["aws_access_key_id"],
+            "secret_key": parser["default"]["aws_secret_access_key"]}
+
+
+def test_moto_enforces_iam_and_a_node_key_is_the_node_policy(backup_set, sandbox, instances, aws):
+    set_id, _ = backup_set
+    # Keys moto did not issue (the dummy every caller used before) are refused.
+    assert refused(aws("s3", key={"access_key": "testing", "secret_key": "testing"}).list_buckets) == "InvalidAccessKeyId"
+    ip = next(iter(instances))
+    key = node_key(sandbox, ip)
+    assert key["access_key"] == sandbox.key("node")["access_key"]
+    assert all(node_key(sandbox, other) == key for other in instances)
+    s3 = aws("s3", key=key)
+    bucket = "redisops-%s-backups" % sandbox.cluster
+    own_prefix = "%s/%s/" % (PREFIX, sandbox.cluster)
+    operator = aws("s3", "operator")
+    written = own_prefix + "iam-check/%s" % ip
+    try:
+        s3.put_object(Bucket=bucket, Key=written, Body=b"written with the node's key")
+        assert s3.get_object(Bucket=bucket, Key=written)["Body"].read() == b"written with the node's key"
+        listed = operator.list_objects_v2(Bucket=bucket, Prefix=backup_layout.set_prefix(PREFIX, sandbox.cluster, set_id))
+        backup = next(o["Key"] for o in listed["Contents"] if not o["Key"].endswith(".manifest.json"))
+        assert denied(s3.delete_object, Bucket=bucket, Key=backup)
+        assert operator.head_object(Bucket=bucket, Key=backup)["ContentLength"] > 0
+        errors = s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": backup}]})["Errors"]
+        assert [(e["Key"], e["Code"]) for e in errors] == [(backup, "AccessDenied")]
+        other = "%s/other-cluster/" % PREFIX
+        assert denied(s3.put_object, Bucket=bucket, Key=other + "planted", Body=b"x")
+        assert denied(s3.get_object, Bucket=bucket, Key=other + "planted")
+        assert denied(s3.list_object_versions, Bucket=bucket, Prefix=other)
+        assert denied(s3.list_object_versions, Bucket=bucket, Prefix=own_prefix)
+        # Nothing but the backups, metrics and logs: no secrets, no instances, no IAM.
+        assert denied(aws("ssm", key=key).get_parameter, Name="/redisops/%s/acl/admin" % sandbox.cluster,
+                      WithDecryption=True)
+        assert denied(aws("ec2", key=key).describe_instances)
+        assert denied(aws("iam", key=key).list_users)
+    finally:
+        versions = operator.list_object_versions(Bucket=bucket, Prefix=written)
+        for version in versions.get("Versions", []) + versions.get("DeleteMarkers", []):
+            operator.delete_object(Bucket=bucket, Key=version["Key"], VersionId=version["VersionId"])
 
 
 def test_restore_brings_the_keys_back(backup_set, sandbox, playbook, instances, instance_exec, acl_passwords,

@@ -226,6 +226,18 @@ def test_operator_lists_reads_and_deletes_its_cluster_backups(principals):
                   Key="%s/%s/20261127T020000Z/shard-0-5460.rdb.zst" % (PREFIX, OTHER_CLUSTER))
 
 
+def test_operator_deletes_versions_in_one_request_as_rotation_does(principals):
+    # backup_rotation sends DeleteObjects with version ids; moto checks it on the bucket (the copy's OnBucket grant).
+    node, operator = client("s3", principals["node"]), client("s3", principals["operator"])
+    key = own_key("shard-0-5460.rotated.rdb.zst")
+    versions = [node.put_object(Bucket=BUCKET, Key=key, Body=body)["VersionId"] for body in (b"one", b"two")]
+    answer = operator.delete_objects(Bucket=BUCKET, Delete={
+        "Objects": [{"Key": key, "VersionId": version} for version in versions], "Quiet": False})
+    assert answer.get("Errors", []) == [] and sorted(d["VersionId"] for d in answer["Deleted"]) == sorted(versions)
+    left = operator.list_object_versions(Bucket=BUCKET, Prefix=key)
+    assert left.get("Versions", []) == [] and left.get("DeleteMarkers", []) == []
+
+
 def test_the_copy_reports_what_the_sandbox_does_not_enforce(principals):
     node = sorted((item["sid"], item["kind"]) for item in principals["relaxed"]["node"])
     assert ("ListOwnClusterBackups", "condition_dropped") in node
@@ -234,4 +246,5 @@ def test_the_copy_reports_what_the_sandbox_does_not_enforce(principals):
     operator = sorted((item["sid"], item["kind"]) for item in principals["relaxed"]["operator"])
     assert operator == [("DecryptBackupsThroughS3Only", "condition_dropped"),
                         ("DecryptBackupsThroughS3Only", "resource_widened"),
-                        ("ListClusterBackupsAndVersions", "condition_dropped")]
+                        ("ListClusterBackupsAndVersions", "condition_dropped"),
+                        ("ReadAndDeleteClusterBackups", "bucket_granted")]

@@ -50,8 +50,11 @@ def ansible_env(extra=None):
 
     The project's venv first on PATH, the project's ansible.cfg, no colour,
     and botocore kept away from the user's AWS files, credentials and any
-    instance metadata service: only the dummy keys below ever reach an AWS
-    client (the sandbox's moto accepts them; real AWS would refuse them).
+    instance metadata service: the dummy keys below are all an AWS client
+    finds in the environment. The sandbox's moto enforces IAM and refuses
+    them; every sandbox call passes the key moto issued to its principal
+    (docs/targets.md, "IAM in the sandbox"), so a call that does not is
+    refused instead of running with somebody else's rights.
     """
     env = dict(os.environ)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_DEFAULT_PROFILE"):

@@ -21,11 +21,20 @@ import boto3
 
 from redisops_testlib.runner import DEFAULT_TIMEOUT_S, ROOT, ansible_env, run, run_playbook
 
-_SPEC = importlib.util.spec_from_file_location(
-    "redisops_sandbox_identity",
-    ROOT / "collections/ansible_collections/redisops/ec2_cluster/plugins/module_utils/sandbox_identity.py")
-identity_rules = importlib.util.module_from_spec(_SPEC)
-_SPEC.loader.exec_module(identity_rules)
+_MODULE_UTILS = ROOT / "collections/ansible_collections/redisops/ec2_cluster/plugins/module_utils"
+
+
+def load_module_utils(name, filename):
+    """A pure module of the collection's module_utils, loaded from its file."""
+    spec = importlib.util.spec_from_file_location(name, _MODULE_UTILS / filename)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+identity_rules = load_module_utils("redisops_sandbox_identity", "sandbox_identity.py")
+# The sandbox's IAM principals and the file their keys are kept in.
+iam_rules = load_module_utils("redisops_sandbox_iam", "sandbox_iam.py")
 
 TEST_ENV_PREFIX = "REDISOPS_TEST_SANDBOX_"
 TEST_DEFAULTS = {
@@ -75,6 +84,7 @@ class Sandbox:
         self.dir = identity["dir"]
         self.state_file = os.path.join(self.dir, "terraform.tfstate")
         self.pid_file = os.path.join(self.dir, "moto-%d.pid" % identity["port"])
+        self.keys_file = os.path.join(self.dir, iam_rules.KEYS_FILE_NAME)
 
     # --- Ansible -------------------------------------------------------
     def playbook(self, path, *args, timeout=DEFAULT_TIMEOUT_S, poll=None):
@@ -86,9 +96,20 @@ class Sandbox:
         return run(argv, env=self.env, timeout=timeout)
 
     # --- AWS -------------------------------------------------------------
-    def aws(self, service):
+    def key(self, principal="controller"):
+        """{access_key, secret_key, user_name} of a sandbox principal: the key its moto issued
+        (roles/sandbox_aws), or the dummy key before the sandbox made any."""
+        if not os.path.exists(self.keys_file):
+            return dict(iam_rules.DUMMY_KEY, user_name="")
+        with open(self.keys_file) as handle:
+            return iam_rules.credentials(iam_rules.parse_keys(handle.read(), self.keys_file), [principal])[0]
+
+    def aws(self, service, principal="controller", key=None):
+        """A boto3 client of the sandbox's moto with a principal's key (moto enforces IAM):
+        ``controller`` as the playbooks, ``sandbox`` for the base resources, or ``key``."""
+        key = key or self.key(principal)
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+                            aws_access_key_id=key["access_key"], aws_secret_access_key=key["secret_key"])
 
     def moto_answers(self):
         try:

@@ -5,7 +5,7 @@ import pytest
 
 from redisops_testlib import identity_of_tests, run, run_playbook, user_identity
 from redisops_testlib.runner import RUN_LOG_DIR, ansible_env
-from redisops_testlib.sandbox import TEST_DEFAULTS, identity_environ, identity_rules
+from redisops_testlib.sandbox import TEST_DEFAULTS, Sandbox, iam_rules, identity_environ, identity_rules
 
 
 def test_test_identity_differs_from_the_default_in_every_field():
@@ -29,6 +29,19 @@ def test_overrides_for_a_private_port_and_dir():
     moved = identity_of_tests({"REDISOPS_TEST_SANDBOX_PORT": "5131", "REDISOPS_TEST_SANDBOX_DIR": "/tmp/x"})
     assert moved["endpoint_url"] == "http://127.0.0.1:5131" and moved["dir"] == "/tmp/x"
     assert moved["network"] == TEST_DEFAULTS["network"]
+
+
+def test_the_harness_uses_the_keys_the_sandbox_issued(tmp_path):
+    sandbox = Sandbox(identity_of_tests({"REDISOPS_TEST_SANDBOX_DIR": str(tmp_path)}))
+    # No keys file yet: moto does not enforce IAM, the dummy key.
+    assert sandbox.key("controller") == {"access_key": "testing", "secret_key": "testing", "user_name": ""}
+    entry = {"user_name": "redisops-sandbox-test-operator", "access_key_id": "AKIA0000111122223333",
+             "secret_access_key": "s"}
+    (tmp_path / iam_rules.KEYS_FILE_NAME).write_text(iam_rules.render_keys({"operator": entry}, sandbox.endpoint))
+    assert sandbox.key("operator") == {"access_key": "AKIA0000111122223333", "secret_key": "s",
+                                       "user_name": "redisops-sandbox-test-operator"}
+    with pytest.raises(iam_rules.SandboxIamError, match="no key for principal controller"):
+        sandbox.key()
 
 
 def test_runner_parses_the_recap_of_a_real_run(tmp_path):

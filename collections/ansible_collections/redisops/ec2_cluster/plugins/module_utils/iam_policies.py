@@ -16,13 +16,17 @@ does (moto 5.2.5, ``moto/iam/access_control.py``, ``moto/core/authorization.py``
 - a statement with a ``Condition`` has no request context to compare with and
   evaluates to an explicit deny;
 - requests to services other than S3 are checked against the resource
-  ``"*"``, so a statement naming a specific ARN never matches them.
+  ``"*"``, so a statement naming a specific ARN never matches them;
+- a multi-object delete (``DeleteObjects``) is checked as ``s3:DeleteObject``
+  on the bucket's ARN, not on each key's (each key only against the bucket
+  policy), so a grant on object ARNs alone makes every key of it fail.
 
 :func:`sandbox_copy` therefore returns a copy that adds the ``monitoring:``
-alias, drops conditions and widens non-S3 resources to ``"*"``, together with
-the list of everything it relaxed, so the documentation and the tests can say
-exactly what the sandbox does not enforce. S3 actions keep their resources:
-moto checks them against the bucket or object ARN, as AWS does.
+alias, drops conditions, widens non-S3 resources to ``"*"`` and grants
+``s3:DeleteObject`` on the bucket of the object ARNs it is written for,
+together with the list of everything it relaxed, so the documentation and the
+tests can say exactly what the sandbox does not enforce. S3 actions keep their
+resources: moto checks them against the bucket or object ARN, as AWS does.
 """
 
 from __future__ import annotations
@@ -45,6 +49,10 @@ TEMPLATES = PERMISSION_POLICIES + TRUST_POLICIES
 SANDBOX_ACTION_ALIASES = {"cloudwatch": "monitoring"}
 # The one service whose resources moto compares with the statement's.
 SANDBOX_RESOURCE_ENFORCED_SERVICES = frozenset(["s3"])
+# Object actions moto checks on the bucket's ARN for a multi-object request
+# (DeleteObjects: s3:DeleteObject, whatever the keys and versions).
+SANDBOX_BUCKET_CHECKED_ACTIONS = ("s3:DeleteObject",)
+_S3_OBJECT_ARN_RE = re.compile(r"^(arn:[a-z-]+:s3:::[^/]+)/")
 
 _PLACEHOLDER_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _DOLLAR_RE = re.compile(r"\$")
@@ -170,7 +178,9 @@ def sandbox_copy(document, name="policy"):
     ``relaxations`` lists, per statement, what the sandbox cannot enforce:
     ``{"sid", "kind", "detail"}`` with kind ``condition_dropped`` (detail:
     the condition), ``resource_widened`` (detail: the actions and the
-    resources they had) or ``action_aliased`` (detail: the alias added).
+    resources they had), ``action_aliased`` (detail: the alias added) or
+    ``bucket_granted`` (detail: the actions, the buckets they were added on
+    and the object resources written).
     A statement mixing S3 and other services is split so that S3 keeps its
     resources. Only Allow statements are accepted: relaxing a Deny would make
     it deny more, and these identity policies have none.
@@ -193,6 +203,13 @@ def sandbox_copy(document, name="policy"):
         others = [a for a in actions if _service(a) not in SANDBOX_RESOURCE_ENFORCED_SERVICES]
         if enforced:
             statements.append({"Sid": sid, "Effect": "Allow", "Action": enforced, "Resource": list(resources)})
+            on_bucket = [a for a in enforced if a in SANDBOX_BUCKET_CHECKED_ACTIONS]
+            objects = [r for r in resources if _S3_OBJECT_ARN_RE.match(r)]
+            buckets = sorted({_S3_OBJECT_ARN_RE.match(r).group(1) for r in objects})
+            if on_bucket and buckets:
+                statements.append({"Sid": sid + "OnBucket", "Effect": "Allow", "Action": on_bucket, "Resource": buckets})
+                relaxations.append({"sid": sid, "kind": "bucket_granted",
+                                    "detail": {"actions": on_bucket, "resources": buckets, "written": objects}})
         if others:
             aliases = []
             for action in others:
@@ -218,6 +235,13 @@ def describe_relaxations(relaxations):
     for item in relaxations:
         if item["kind"] == "condition_dropped":
             lines.append("%s: condition not enforced: %s" % (item["sid"], json.dumps(item["detail"], sort_keys=True)))
+        elif item["kind"] == "bucket_granted":
+            lines.append(
+                "%s: %s also allowed on %s, where moto checks a multi-object delete: DeleteObjects may remove any key"
+                " of the bucket (written: %s)"
+                % (item["sid"], ", ".join(item["detail"]["actions"]), ", ".join(item["detail"]["resources"]),
+                   ", ".join(item["detail"]["written"]))
+            )
         elif item["kind"] == "resource_widened":
             lines.append(
                 "%s: %s allowed on any resource (written: %s)"

@@ -179,6 +179,24 @@ def test_sandbox_copy_of_the_node_policy():
     assert "PublishMetricsInOwnNamespace: also allowed as monitoring:PutMetricData (for cloudwatch:PutMetricData)" in lines
 
 
+def test_sandbox_copy_of_the_operator_policy_grants_delete_on_the_bucket_for_deleteobjects():
+    sandbox, relaxed = ip.sandbox_copy(rendered("operator"), "operator")
+    by_sid = statements(sandbox)
+    # The object statement is kept as written; moto checks DeleteObjects on the bucket's ARN.
+    assert by_sid["ReadAndDeleteClusterBackups"]["Resource"] == ["arn:aws:s3:::redisops-prod-backups/backups/prod/*"]
+    assert by_sid["ReadAndDeleteClusterBackupsOnBucket"] == {
+        "Sid": "ReadAndDeleteClusterBackupsOnBucket", "Effect": "Allow", "Action": ["s3:DeleteObject"],
+        "Resource": ["arn:aws:s3:::redisops-prod-backups"]}
+    assert ("ReadAndDeleteClusterBackups", "bucket_granted") in [(r["sid"], r["kind"]) for r in relaxed]
+    # Neither the node (no delete) nor a delete written on "*" gets it.
+    assert not any(s["Sid"].endswith("OnBucket") for s in ip.sandbox_copy(rendered("node"), "node")[0]["Statement"])
+    anywhere = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "A", "Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "*"},
+        {"Sid": "B", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/p/*"}]}
+    copied, relaxed = ip.sandbox_copy(anywhere)
+    assert [s["Sid"] for s in copied["Statement"]] == ["A", "B"] and relaxed == []
+
+
 def test_sandbox_copy_leaves_the_input_alone_and_refuses_trust_and_deny():
     node = rendered("node")
     before = json.dumps(node, sort_keys=True)
