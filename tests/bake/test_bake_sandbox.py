@@ -131,7 +131,7 @@ def test_valkey_bake_prunes_an_older_ami_and_its_local_image(sandbox):
     # An older valkey AMI (another version, so the bake cannot reuse it) with
     # its local image, registered the way the sandbox registers a bake's; a
     # second full bake would prove the same at five minutes more.
-    ec2 = sandbox.aws("ec2")
+    ec2 = sandbox.aws("ec2", principal="sandbox")  # stands in for whatever registered it
     source = tags(newest(sandbox.amis(Role="redis-node-ami", Engine="redis")))["SourceAmi"]
     older = ec2.copy_image(SourceImageId=source, SourceRegion=sandbox.region, Name="redis-node-valkey-8.0.0-older")["ImageId"]
     ec2.create_tags(Resources=[older], Tags=[{"Key": "Role", "Value": "redis-node-ami"},
