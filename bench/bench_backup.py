@@ -228,8 +228,8 @@ def main():
     print()
     print("Including S3's completion of the multipart upload (moto assembles the object: slow, and not the "
           "client's work):")
-    print("| data | part buffers | backup: parts + completion | plain: parts + completion | parts phase, plain / backup "
-          "| with completion, plain / backup |")
+    print("| data | part buffers | backup: parts + completion | plain: parts + completion "
+          "| parts phase, plain / backup | with completion, plain / backup |")
     print("|---|---|---|---|---|---|")
     print("\n".join(completion))
     if not args.restore:

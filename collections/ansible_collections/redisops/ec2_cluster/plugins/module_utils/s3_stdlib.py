@@ -1,4 +1,5 @@
 # -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """A small S3 client on Python's standard library alone, for node programs.
 
 The backup program streams multi-GB objects with two 5 MiB part buffers and a
