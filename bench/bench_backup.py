@@ -14,8 +14,8 @@ For each data size (default 1 GB and 4 GB of semi-compressible values):
   verify, place, start with AOF off, load, AOF rewrite): seconds per GB until
   the node serves the data with AOF on.
 
-Run: .venv/bin/python bench/bench_backup.py [--sizes-gb 1 4]
-Ports: moto 5143, redis 7451/7452 (+10000). Takes minutes per GB.
+Run: .venv/bin/python bench/bench_backup.py [--sizes-gb 1 4] [--no-restore]
+Ports (options): moto 5143, redis 7451/7452 (+10000). Takes minutes per GB.
 """
 
 from __future__ import annotations
@@ -112,17 +112,18 @@ def backup_once(tmp, node, endpoint, key_arn, part_buffers, set_id, row):
     match = re.search(r"parts uploaded \(\d+ bytes from \d+\) in ([\d.]+) s, ([\d.]+) s of it waiting", log)
     result["stream_s"], result["waited_s"] = float(match.group(1)), float(match.group(2))
     result["program_hwm_kib"] = int(re.search(r"peak RSS (\d+) KiB", log).group(1))
+    result["complete_s"] = float(re.search(r"completed by S3 in ([\d.]+) s", log).group(1))
     sizes = re.search(r"written: \d+ keys, (\d+) -> (\d+) bytes", log)
     row["rdb_bytes"], row["stored_bytes"] = int(sizes.group(1)), int(sizes.group(2))
     row["buffers_%d" % part_buffers] = result
 
 
-def bench_size(tmp, endpoint, s3, key_arn, size_gb, set_id, buffer_counts):
+def bench_size(tmp, endpoint, s3, key_arn, size_gb, set_id, buffer_counts, redis_ports, restore):
     tmp = Path(tempfile.mkdtemp(dir=tmp, prefix="%dgb-" % size_gb))
     (tmp / "aws-credentials").write_text("[default]\naws_access_key_id = testing\naws_secret_access_key = testing\n")
     (tmp / "agent.json").write_text(json.dumps({"username": AGENT[0], "password": AGENT[1]}))
-    source = LocalCluster(str(tmp / "source"), [("127.0.0.51", 7451, "us-west-2a")])
-    target = LocalCluster(str(tmp / "target"), [("127.0.0.52", 7452, "us-west-2a")])
+    source = LocalCluster(str(tmp / "source"), [("127.0.0.51", redis_ports[0], "us-west-2a")])
+    target = LocalCluster(str(tmp / "target"), [("127.0.0.52", redis_ports[1], "us-west-2a")])
     row = {"size_gb": size_gb}
     try:
         source.start_all()
@@ -140,10 +141,18 @@ def bench_size(tmp, endpoint, s3, key_arn, size_gb, set_id, buffer_counts):
         started = time.monotonic()
         # moto takes minutes to assemble a multi-GB object: a long read timeout, no retry of the completion
         plain = client("s3", endpoint, config=Config(read_timeout=1800, retries={"max_attempts": 1}))
+        last_byte = []  # when the last part's bytes went out: what follows is S3 completing the upload
+
+        def progress(_sent):
+            last_byte[:] = [time.monotonic()]
+
         plain.upload_file(str(dump), BUCKET, "plain/%s.rdb" % set_id, ExtraArgs={
-            "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn}, Config=TransferConfig())
+            "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": key_arn}, Config=TransferConfig(), Callback=progress)
         row["plain_s"] = time.monotonic() - started
+        row["plain_parts_s"] = last_byte[0] - started
         source.stop_all()
+        if not restore:
+            return row
 
         target.start_all()
         target.form(target.nodes)
@@ -182,32 +191,49 @@ def main():
     parser.add_argument("--workdir", default=None, help="where data goes (default: a temp dir)")
     parser.add_argument("--part-buffers", type=int, nargs="+", default=[1, 2],
                         help="backup.part_buffers settings to run (default: 1 2)")
+    parser.add_argument("--moto-port", type=int, default=MOTO_PORT)
+    parser.add_argument("--redis-ports", type=int, nargs=2, default=[7451, 7452], help="source and restore target")
+    parser.add_argument("--no-restore", dest="restore", action="store_false", help="backup and plain upload only")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="bench-backup-") as tmp:
         tmp = Path(tmp)
-        with moto_server(MOTO_PORT, tmp) as endpoint:
+        with moto_server(args.moto_port, tmp) as endpoint:
             s3 = client("s3", endpoint)
             key_arn = client("kms", endpoint).create_key()["KeyMetadata"]["Arn"]
             s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
             s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
             for index, size in enumerate(args.sizes_gb):
                 rows.append(bench_size(tmp, endpoint, s3, key_arn, size, "202611%02dT020000Z" % (index + 1),
-                                       args.part_buffers))
+                                       args.part_buffers, args.redis_ports, args.restore))
                 print(json.dumps(rows[-1]), flush=True)
     print()
     print("| data | RDB | stored (zstd) | part buffers | backup total | stream phase | of it waiting for S3 | "
-          "plain upload | backup vs plain | program peak RSS | tree ru_maxrss |")
+          "plain upload | plain / stream time | program peak RSS | tree ru_maxrss |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
+    completion = []
     for r in rows:
         for count in args.part_buffers:
             b = r["buffers_%d" % count]
             print("| %g GB | %.2f GB | %.2f GB | %d | %.1f s | %.1f s (%.0f MB/s) | %.1f s | %.1f s (%.0f MB/s) | "
-                  "%.2fx | %.1f MB | %.1f MB |" % (
+                  "%.2fx | %.1f MiB (%.1f MB) | %.1f MiB |" % (
                       r["size_gb"], r["rdb_bytes"] / GB, r["stored_bytes"] / GB, count, b["backup_s"], b["stream_s"],
                       r["rdb_bytes"] / b["stream_s"] / 1e6, b["waited_s"], r["plain_s"],
                       r["rdb_bytes"] / r["plain_s"] / 1e6, r["plain_s"] / b["stream_s"], b["program_hwm_kib"] / 1024,
-                      b["tree_maxrss_kib"] / 1024))
+                      b["program_hwm_kib"] * 1024 / 1e6, b["tree_maxrss_kib"] / 1024))
+            completion.append("| %g GB | %d | %.1f s + %.1f s = %.1f s | %.1f s + %.1f s = %.1f s | %.2fx | %.2fx |" % (
+                r["size_gb"], count, b["stream_s"], b["complete_s"], b["stream_s"] + b["complete_s"],
+                r["plain_parts_s"], r["plain_s"] - r["plain_parts_s"], r["plain_s"],
+                r["plain_parts_s"] / b["stream_s"], r["plain_s"] / (b["stream_s"] + b["complete_s"])))
+    print()
+    print("Including S3's completion of the multipart upload (moto assembles the object: slow, and not the "
+          "client's work):")
+    print("| data | part buffers | backup: parts + completion | plain: parts + completion "
+          "| parts phase, plain / backup | with completion, plain / backup |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(completion))
+    if not args.restore:
+        return
     print()
     print("| data | RDB | restore (fetch, verify, place, load, AOF rewrite) | restore s/GB of RDB |")
     print("|---|---|---|---|")
