@@ -5,6 +5,7 @@ credentials and never read the user's AWS files or instance metadata."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import subprocess
 import sys
@@ -75,3 +76,31 @@ def client(service, endpoint, config=None, **keys):
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION, config=config,
                         aws_access_key_id=keys.get("access_key", "testing"),
                         aws_secret_access_key=keys.get("secret_key", "testing"))
+
+
+# moto counts these calls before it enforces IAM (INITIAL_NO_AUTH_ACTION_COUNT).
+NODE_PRINCIPAL_SETUP_CALLS = 6
+
+
+@contextlib.contextmanager
+def moto_with_node_principal(port, log_dir, node_policy):
+    """moto that enforces IAM once an unrestricted admin and a `node` user
+    holding node_policy exist. Yields (endpoint, the admin's and the node's
+    keys as client()'s keyword arguments, a shared credentials file of the node's key)."""
+    env = {"INITIAL_NO_AUTH_ACTION_COUNT": str(NODE_PRINCIPAL_SETUP_CALLS)}
+    with moto_server(port, log_dir, env=env) as endpoint:
+        iam = client("iam", endpoint)
+        iam.create_user(UserName="admin")
+        iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        admin = iam.create_access_key(UserName="admin")["AccessKey"]
+        keys = {"access_key": admin["AccessKeyId"], "secret_key": admin["SecretAccessKey"]}
+        iam = client("iam", endpoint, **keys)
+        iam.create_user(UserName="node")
+        iam.put_user_policy(UserName="node", PolicyName="node", PolicyDocument=json.dumps(node_policy))
+        created = iam.create_access_key(UserName="node")["AccessKey"]
+        node = {"access_key": created["AccessKeyId"], "secret_key": created["SecretAccessKey"]}
+        credentials = Path(log_dir) / "node-credentials"
+        credentials.write_text("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                               % (node["access_key"], node["secret_key"]))
+        yield endpoint, keys, node, str(credentials)

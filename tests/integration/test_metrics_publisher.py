@@ -25,7 +25,7 @@ import redis
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import backup_layout as layout
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import redis_metrics as rm
-from moto_server import REGION, client, moto_server
+from moto_server import REGION, client, moto_with_node_principal
 from redis_cluster import AGENT_PASSWORD, AGENT_USER, redis_cluster, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,25 +59,12 @@ def node_policy(namespace, bucket, cluster):
 def aws(tmp_path_factory):
     """moto with IAM enforced after the six calls that create an admin and the node principal."""
     logs = tmp_path_factory.mktemp("moto")
-    with moto_server(MOTO_PORT, logs, env={"INITIAL_NO_AUTH_ACTION_COUNT": "6"}) as endpoint:
-        iam = client("iam", endpoint)
-        iam.create_user(UserName="admin")
-        iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-        admin = iam.create_access_key(UserName="admin")["AccessKey"]
-        iam = client("iam", endpoint, access_key=admin["AccessKeyId"], secret_key=admin["SecretAccessKey"])
-        iam.create_user(UserName="node")
-        iam.put_user_policy(UserName="node", PolicyName="node",
-                            PolicyDocument=json.dumps(node_policy(NAMESPACE, BUCKET, CLUSTER)))
-        node = iam.create_access_key(UserName="node")["AccessKey"]
-        keys = {"access_key": admin["AccessKeyId"], "secret_key": admin["SecretAccessKey"]}
+    policy = node_policy(NAMESPACE, BUCKET, CLUSTER)
+    with moto_with_node_principal(MOTO_PORT, logs, policy) as (endpoint, keys, node, credentials):
         s3 = client("s3", endpoint, **keys)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-        credentials = logs / "node-credentials"
-        credentials.write_text("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
-                               % (node["AccessKeyId"], node["SecretAccessKey"]))
         yield {"endpoint": endpoint, "cloudwatch": client("cloudwatch", endpoint, **keys), "s3": s3,
-               "credentials": str(credentials), "keys": keys}
+               "credentials": credentials, "keys": keys}
 
 
 @pytest.fixture(scope="module")

@@ -11,15 +11,14 @@ Binds 127.0.0.1:5201 (moto): run under `flock /tmp/redisops-local.lock`.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import re
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import s3_stdlib
-from moto_server import REGION, client, moto_server
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import iam_policies
+from moto_server import REGION, client, moto_with_node_principal
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_PORT = 5201
@@ -29,38 +28,27 @@ MIB = 1 << 20
 
 
 def node_policy():
-    template = (ROOT / "iam/node.json.tpl").read_text()
-    rendered = template.replace("${backup_bucket}", BUCKET).replace("${backup_prefix}", PREFIX)
-    rendered = rendered.replace("${cluster_name}", CLUSTER)
-    rendered = rendered.replace("${region}", REGION).replace("${account_id}", "123456789012")
-    rendered = rendered.replace("${backup_kms_key_arn}", "*")  # moto checks no KMS rights of S3 calls
-    return json.loads(re.sub(r"\$\{[a-z_]+\}", "x", rendered))  # the metrics namespace
+    """The node's policy as the sandbox enforces it: iam/node.json.tpl rendered
+    and copied for moto by the project's own iam_policies."""
+    values = {"backup_bucket": BUCKET, "backup_prefix": PREFIX, "cluster_name": CLUSTER, "region": REGION,
+              "account_id": "123456789012",
+              "backup_kms_key_arn": "arn:aws:kms:%s:123456789012:key/any" % REGION, "metrics_namespace": "RedisCluster"}
+    template = (ROOT / "iam" / ("node" + iam_policies.TEMPLATE_SUFFIX)).read_text()
+    document = iam_policies.render(template, values, "node")
+    return iam_policies.sandbox_copy(document, "node")[0]
 
 
 @pytest.fixture(scope="module")
 def aws(tmp_path_factory):
-    """moto with IAM enforced after the six calls that create an admin and the node principal."""
+    """moto with IAM enforced, a node principal holding the node policy."""
     logs = tmp_path_factory.mktemp("moto")
-    with moto_server(MOTO_PORT, logs, env={"INITIAL_NO_AUTH_ACTION_COUNT": "6"}) as endpoint:
-        iam = client("iam", endpoint)
-        iam.create_user(UserName="admin")
-        iam.put_user_policy(UserName="admin", PolicyName="all", PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
-        admin = iam.create_access_key(UserName="admin")["AccessKey"]
-        iam = client("iam", endpoint, access_key=admin["AccessKeyId"], secret_key=admin["SecretAccessKey"])
-        iam.create_user(UserName="node")
-        iam.put_user_policy(UserName="node", PolicyName="node", PolicyDocument=json.dumps(node_policy()))
-        node = iam.create_access_key(UserName="node")["AccessKey"]
-        keys = {"access_key": admin["AccessKeyId"], "secret_key": admin["SecretAccessKey"]}
+    with moto_with_node_principal(MOTO_PORT, logs, node_policy()) as (endpoint, keys, node, credentials):
         s3 = client("s3", endpoint, **keys)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         kms_key = client("kms", endpoint, **keys).create_key()["KeyMetadata"]["Arn"]
-        credentials = logs / "node-credentials"
-        credentials.write_text("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
-                               % (node["AccessKeyId"], node["SecretAccessKey"]))
-        yield {"endpoint": endpoint, "s3": s3, "credentials": str(credentials), "kms_key": kms_key,
-               "node_key": node["AccessKeyId"]}
+        yield {"endpoint": endpoint, "s3": s3, "credentials": credentials, "kms_key": kms_key,
+               "node_key": node["access_key"]}
 
 
 def node_client(aws, credentials_file=None, **options):
