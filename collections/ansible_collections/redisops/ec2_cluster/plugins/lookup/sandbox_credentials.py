@@ -61,12 +61,12 @@ _raw:
 
 import os
 
-from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.lookup import LookupBase
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import sandbox_iam
+from ansible_collections.redisops.ec2_cluster.plugins.plugin_utils import project
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.sandbox_identity import (
     SandboxIdentityError,
     from_environ,
@@ -79,9 +79,7 @@ class LookupModule(LookupBase):
         path = self.get_option("keys_file")
         try:
             if not path:
-                config = getattr(C, "CONFIG_FILE", None)
-                project_dir = os.path.dirname(config) if config else os.getcwd()
-                path = os.path.join(from_environ(os.environ, project_dir)["dir"], sandbox_iam.KEYS_FILE_NAME)
+                path = os.path.join(from_environ(os.environ, project.project_dir())["dir"], sandbox_iam.KEYS_FILE_NAME)
             sandbox_iam.check_principals(terms)
             if not os.path.exists(path):
                 return [dict(sandbox_iam.DUMMY_KEY, user_name="") for _ in terms]

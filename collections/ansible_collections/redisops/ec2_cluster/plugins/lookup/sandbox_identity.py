@@ -81,10 +81,11 @@ _raw:
 
 import os
 
-from ansible import constants as C
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.redisops.ec2_cluster.plugins.plugin_utils import project
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.sandbox_identity import (
     SandboxIdentityError,
@@ -95,10 +96,7 @@ from ansible_collections.redisops.ec2_cluster.plugins.module_utils.sandbox_ident
 class LookupModule(LookupBase):
     def run(self, terms, variables=None, **kwargs):
         self.set_options(var_options=variables, direct=kwargs)
-        project_dir = self.get_option("project_dir")
-        if not project_dir:
-            config = getattr(C, "CONFIG_FILE", None)
-            project_dir = os.path.dirname(config) if config else os.getcwd()
+        project_dir = self.get_option("project_dir") or project.project_dir()
         try:
             return [from_environ(os.environ, project_dir)]
         except SandboxIdentityError as exc:
