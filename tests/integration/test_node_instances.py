@@ -232,3 +232,44 @@ def test_no_ami_for_the_version_is_a_clear_error_before_any_launch(moto):
     assert result.rc != 0
     assert "No available node AMI for valkey 8.0.1" in result.stdout, result.explain()
     assert moto.ec2.describe_instances()["Reservations"] == ids
+
+
+SITE_START = """
+- name: site.yml's first plays
+  ansible.builtin.import_playbook: {root}/playbooks/cluster_facts.yml
+
+- name: The provisioning step and the inventory refresh
+  ansible.builtin.import_playbook: {root}/playbooks/provision_nodes.yml
+
+- name: What the hosts of the refreshed inventory received
+  hosts: localhost
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Write it down
+      ansible.builtin.copy:
+        dest: {out}
+        mode: "0600"
+        content: >-
+          {{{{ groups['redis_cluster'] | zip(groups['redis_cluster'] | map('extract', hostvars)
+               | map(attribute='cluster_facts_admin_user.name', default='')) | to_json }}}}
+      changed_when: false  # the test's own note
+"""
+
+
+def test_site_provisions_then_lists_and_hands_facts_to_the_new_nodes(moto):
+    """site.yml's start (cluster_facts, provision_nodes) with three more nodes:
+    the refreshed inventory lists all nine and each got the cluster facts.
+    The sandbox's container play is left out (redisops_target=aws): no Docker here."""
+    out = moto.tmp / "hosts.json"
+    text = SITE_START.format(root=ROOT, out=out)
+    result = moto.playbook(text, "-e", "redisops_target=aws", "-e", "node_instances_count=9")
+    assert result.rc == 0, result.explain()
+    assert "Sandbox - a container for every running instance" in result.stdout
+    hosts = dict(json.loads(out.read_text()))
+    running = [i["PrivateIpAddress"] for i in moto.instances(states=("running",))]
+    assert len(running) == 8  # nine nodes, one of them stopped (the test above)
+    assert sorted(hosts) == sorted(running)
+    assert set(hosts.values()) == {"admin"}
+    again = moto.playbook(text, "-e", "redisops_target=aws", "-e", "node_instances_count=9")
+    assert again.rc == 0 and again.changed() == 0, again.explain()
