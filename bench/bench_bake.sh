@@ -18,7 +18,7 @@ seconds() { local start=$SECONDS; "$@"; echo $((SECONDS - start)); }
 cleanup() { ansible-playbook playbooks/sandbox_down.yml >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
 
-up=$(seconds run playbooks/sandbox_up.yml -e '{"sandbox_instances_count": 0, "sandbox_images_from_cache": false}' \
+up=$(seconds run playbooks/sandbox_up.yml -e '{"node_instances_count": 0, "sandbox_images_from_cache": false}' \
   -e "ami_bake_engine=$engine")
 cold=$(seconds run playbooks/bake_ami.yml -e "ami_bake_engine=$engine" -e ami_bake_rebuild=true)
 warm=$(seconds run playbooks/bake_ami.yml -e "ami_bake_engine=$engine")

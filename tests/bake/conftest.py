@@ -48,7 +48,7 @@ def sandbox():
         assert leftovers.rc == 0, leftovers.explain()
         try:
             up = env.playbook("playbooks/sandbox_up.yml", "-e",
-                              '{"sandbox_instances_count": 0, "sandbox_images_from_cache": false}')
+                              '{"node_instances_count": 0, "sandbox_images_from_cache": false}')
             assert up.rc == 0, up.explain()
             yield env
             amis = [image["ImageId"] for image in env.aws("ec2").describe_images(Owners=["self"])["Images"]]

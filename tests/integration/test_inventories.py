@@ -1,7 +1,8 @@
 """inventories/production and inventories/staging, exercised against a
 private moto: the instances are the sandbox's (launched by
-roles/sandbox_instances' own tasks, from the base resources and Terraform
-state roles/sandbox_aws creates), named like the environment's cluster.
+roles/node_instances with the sandbox inventory's settings, from the base
+resources and Terraform state roles/sandbox_aws creates), named like the
+environment's cluster.
 
 - Each inventory lists the same groups and hosts as the sandbox inventory
   of that cluster, with the private IPs as ansible_host, and leaves out
@@ -64,12 +65,12 @@ LAUNCH = """
       ansible.builtin.include_role:
         name: sandbox_aws
         tasks_from: terraform_state
-    - name: Cluster instances
+    - name: Cluster instances, launched as site.yml launches them (no containers)
       ansible.builtin.include_role:
-        name: sandbox_instances
-        tasks_from: launch
+        name: node_instances
       vars:
-        sandbox_instances_image_id: {image_id}
+        node_instances_outputs: "{{{{ lookup('redisops.ec2_cluster.terraform_output', state=redisops_terraform_state) }}}}"
+        node_instances_image_id: {image_id}
 """
 
 FACTS = """

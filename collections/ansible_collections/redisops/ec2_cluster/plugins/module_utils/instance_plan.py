@@ -12,6 +12,8 @@ stand-in for it would give the cluster a node too many when it comes back.
 
 from __future__ import annotations
 
+import ipaddress
+
 from typing import Dict, List, Mapping, Sequence
 
 # Instance states that hold a place in the cluster.
@@ -64,3 +66,51 @@ def plan_launches(zones: Sequence[str], node_count: int, existing: Sequence[Mapp
     surplus = {zone: present[zone] - wanted[zone] for zone in wanted if present[zone] > wanted[zone]}
     return {"launch": launch, "present": present, "wanted": wanted, "surplus": surplus,
             "outside": sorted(i for i in outside if i)}
+
+
+# EC2 reserves the network address, the next three (router, DNS, future use)
+# and the broadcast address of every subnet.
+FIRST_USABLE_HOST = 4
+
+
+def plan_addresses(launch: Sequence[Mapping], cidrs: Mapping[str, str], first_host: int,
+                   taken: Sequence[str]) -> List[str]:
+    """A private IP for each planned launch, in order ('' each when first_host is 0: EC2 chooses).
+
+    Each launch gets the lowest address of its AZ's subnet at or above host
+    number first_host that no instance holds (taken) and no earlier launch got,
+    so a fixed layout (the sandbox's .11, .12, ...) is kept and a replacement
+    takes the address its predecessor released.
+    """
+    if isinstance(first_host, bool) or not isinstance(first_host, int) or first_host < 0:
+        raise InstancePlanError("first host must be a whole number >= 0, not %r" % (first_host,))
+    if first_host == 0:
+        return ["" for _ in launch]
+    if first_host < FIRST_USABLE_HOST:
+        raise InstancePlanError("first host %d is reserved by EC2 (the first usable is %d)"
+                                % (first_host, FIRST_USABLE_HOST))
+    networks = {}
+    for zone, cidr in cidrs.items():
+        try:
+            networks[zone] = ipaddress.IPv4Network(cidr)
+        except ValueError as exc:
+            raise InstancePlanError("subnet of %s: %s" % (zone, exc)) from None
+    used = {str(address) for address in taken if address}
+    addresses = []
+    for item in launch:
+        zone = item["availability_zone"]
+        if zone not in networks:
+            raise InstancePlanError("no subnet CIDR for %s" % zone)
+        network = networks[zone]
+        chosen = ""
+        for host in range(first_host, network.num_addresses - 1):
+            candidate = str(network.network_address + host)
+            if candidate not in used:
+                chosen = candidate
+                break
+        if not chosen:
+            raise InstancePlanError("subnet %s of %s has no free address at or above host %d"
+                                    % (network, zone, first_host))
+        used.add(chosen)
+        addresses.append(chosen)
+    return addresses

@@ -4,11 +4,14 @@ instances keep their place, nothing is ever terminated by it."""
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils.instance_plan import (
     InstancePlanError,
+    plan_addresses,
     plan_launches,
     shares,
 )
@@ -68,3 +71,52 @@ def test_after_the_launches_every_az_holds_at_least_its_share(count, states):
     names = [i["name"] for i in result["launch"]]
     present_names = {i["name"] for i in existing if i["state"] != "terminated"}
     assert len(set(names)) == len(names) and not set(names) & present_names
+
+
+CIDRS = {"us-west-2a": "10.77.1.0/24", "us-west-2b": "10.77.2.0/24", "us-west-2c": "10.77.3.0/24"}
+
+
+def test_the_sandbox_layout_is_dot_11_and_dot_12_per_az():
+    launch = plan_launches(ZONES, 6, [], "sandbox")["launch"]
+    assert plan_addresses(launch, CIDRS, 11, []) == [
+        "10.77.1.11", "10.77.1.12", "10.77.2.11", "10.77.2.12", "10.77.3.11", "10.77.3.12"]
+
+
+def test_a_replacement_takes_the_released_address_and_skips_taken_ones():
+    launch = [{"availability_zone": "us-west-2c", "name": "sandbox-6"}]
+    assert plan_addresses(launch, CIDRS, 11, ["10.77.3.11", "10.77.3.13"]) == ["10.77.3.12"]
+
+
+def test_first_host_zero_lets_ec2_choose():
+    launch = plan_launches(ZONES, 3, [], "prod")["launch"]
+    assert plan_addresses(launch, {}, 0, []) == ["", "", ""]
+
+
+@pytest.mark.parametrize("first_host", [-1, 1, 3, True, "11"])
+def test_reserved_or_bad_first_hosts_are_refused(first_host):
+    with pytest.raises(InstancePlanError):
+        plan_addresses([{"availability_zone": "us-west-2a", "name": "x-1"}], CIDRS, first_host, [])
+
+
+def test_a_full_subnet_is_refused():
+    launch = [{"availability_zone": "us-west-2a", "name": "x-%d" % n} for n in range(3)]
+    with pytest.raises(InstancePlanError, match="no free address"):
+        plan_addresses(launch, {"us-west-2a": "10.0.0.0/29"}, 5, [])
+
+
+@given(st.integers(0, 12), st.integers(4, 20),
+       st.lists(st.sampled_from(["10.77.%d.%d" % (s, h) for s in (1, 2, 3) for h in range(4, 24)]), max_size=20))
+@settings(max_examples=300, derandomize=True)
+def test_addresses_are_free_distinct_in_their_az_subnet_and_not_below_first_host(count, first_host, taken):
+    launch = plan_launches(ZONES, count, [], "prod")["launch"]
+    addresses = plan_addresses(launch, CIDRS, first_host, taken)
+    assert len(addresses) == len(launch)
+    assert len(set(addresses)) == len(addresses) and not set(addresses) & set(taken)
+    for item, address in zip(launch, addresses):
+        network = ipaddress.IPv4Network(CIDRS[item["availability_zone"]])
+        assert ipaddress.IPv4Address(address) in network
+        host = int(ipaddress.IPv4Address(address)) - int(network.network_address)
+        assert first_host <= host < network.num_addresses - 1
+        # The lowest free one: nothing lower was free.
+        lower = {str(network.network_address + h) for h in range(first_host, host)}
+        assert lower <= set(taken) | set(addresses)
