@@ -94,7 +94,7 @@ unit: venv host-packages ## Unit tests of the collection's plugins, modules and 
 # Real redis-server clusters and moto on fixed loopback ports (one run at a
 # time per machine); the backup tests mount a small tmpfs (root).
 integration: venv host-packages ## Collection code and node programs against real redis-server and moto on 127.0.0.1 (tests/integration), the pytest plugins
-	flock /tmp/redisops-local.lock python -m pytest tests/integration tests/pytest_plugins -v -p pytester -p no:cacheprovider
+	flock /tmp/redisops-local.lock python -m pytest tests/integration tests/pytest_plugins -v --durations=20 -p pytester -p no:cacheprovider
 
 # terraform/ and iam/ checked offline: no terraform binary, no provider, no
 # network. The checkers live in their own environments (.venv-iac: pytest,
@@ -126,10 +126,10 @@ molecule-%: setup ## One Molecule scenario, e.g. make molecule-redis_image
 	molecule test -s $*
 
 bake-test: setup ## The AMI bake on the tests' sandbox; fills the sandbox image cache (tests/bake)
-	python -m pytest tests/bake -v -p no:cacheprovider
+	python -m pytest tests/bake -v --durations=10 -p no:cacheprovider
 
 e2e: setup ## Every end-to-end check on one tests' sandbox: up, inventory, site.yml twice, reconcile, down/up (tests/e2e)
-	python -m pytest tests/e2e -v -p no:cacheprovider
+	python -m pytest tests/e2e -v --durations=15 -p no:cacheprovider
 
 rotation-test: venv host-packages ## Backup rotation playbooks against a private moto S3 (tests/integration, ports 5150-5151)
 	flock /tmp/redisops-local.lock python -m pytest tests/integration/test_backup_rotation.py -v -p no:cacheprovider
