@@ -122,8 +122,9 @@ lock-iac: venv ## Re-resolve requirements-iac.txt and requirements-checkov.txt f
 
 molecule: $(addprefix molecule-,$(MOLECULE_SCENARIOS)) ## Every Molecule scenario
 
+# Each task's time in the log, and the slowest at the end of each run.
 molecule-%: setup ## One Molecule scenario, e.g. make molecule-redis_image
-	molecule test -s $*
+	ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks PROFILE_TASKS_TASK_OUTPUT_LIMIT=15 molecule test -s $*
 
 bake-test: setup ## The AMI bake on the tests' sandbox; fills the sandbox image cache (tests/bake)
 	python -m pytest tests/bake -v --durations=10 -p no:cacheprovider
