@@ -58,6 +58,25 @@ def library_zip(modules, package=PACKAGE):
     return buf.getvalue()
 
 
+ARTIFACT_PREFIX = "redisops-node-library-"
+_ARTIFACT = re.compile(r"^%s[0-9a-f]{16}\.zip$" % re.escape(ARTIFACT_PREFIX))
+
+
 def artifact_name(data):
     """File name of the artifact on the controller: the content's hash makes concurrent builds never clash."""
-    return "redisops-node-library-%s.zip" % hashlib.sha256(data).hexdigest()[:16]
+    return "%s%s.zip" % (ARTIFACT_PREFIX, hashlib.sha256(data).hexdigest()[:16])
+
+
+def stale_artifacts(files, current, now, max_age):
+    """Names of the artifacts to delete from the controller's build directory.
+
+    ``files`` maps each file name in the directory to its modification time
+    (the module touches an artifact whenever a run uses it). Artifacts
+    unused for more than ``max_age`` seconds go; the current one and files
+    that are not artifacts never do. By age, not by count: a concurrent run
+    of other code has just written or touched its own.
+    """
+    if max_age <= 0:
+        raise ValueError("the maximum age must be positive, not %r" % (max_age,))
+    return sorted(name for name, mtime in files.items()
+                  if _ARTIFACT.match(name) and name != current and now - mtime > max_age)

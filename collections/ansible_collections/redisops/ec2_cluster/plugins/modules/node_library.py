@@ -18,7 +18,10 @@ description:
     concurrent builds of different code never overwrite each other.
   - "Meant to run on the controller (C(delegate_to: localhost), C(run_once)); the file is then copied to the
     nodes with M(ansible.builtin.copy)."
-  - Check mode builds the zip in memory, reports whether the file would be written, and writes nothing.
+  - Artifacts in O(dest_dir) that no run has used for O(max_age_days) are deleted (a run touches the one it
+    uses; the current one always stays), so the directory does not grow with every change of the code.
+  - Check mode builds the zip in memory, reports whether the file would be written and which older ones
+    would be deleted, and changes nothing.
 author:
   - redisops maintainers
 options:
@@ -35,6 +38,10 @@ options:
     description: Directory the zip is written to (created when missing).
     type: path
     required: true
+  max_age_days:
+    description: Days after which an artifact no run has used is deleted from O(dest_dir).
+    type: int
+    default: 14
 """
 
 EXAMPLES = r"""
@@ -62,11 +69,17 @@ size:
   description: Size of the zip file in bytes.
   returned: always
   type: int
+removed:
+  description: Older artifacts deleted from O(dest_dir) (in check mode, those that would be).
+  returned: always
+  type: list
+  elements: str
 """
 
 import hashlib
 import os
 import tempfile
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -109,14 +122,33 @@ def write_atomically(path, data):
         raise
 
 
-def build(src, names, dest_dir, check_mode):
+def modification_times(directory):
+    try:
+        return {entry.name: entry.stat().st_mtime for entry in os.scandir(directory) if entry.is_file()}
+    except FileNotFoundError:
+        return {}
+
+
+def build(src, names, dest_dir, check_mode, max_age_days=14):
     """Result dict of packing ``names`` from ``src`` into ``dest_dir``; ValueError/OSError before writing."""
     data = node_library.library_zip(read_modules(src, names))
-    path = os.path.join(dest_dir, node_library.artifact_name(data))
+    name = node_library.artifact_name(data)
+    path = os.path.join(dest_dir, name)
+    removed = node_library.stale_artifacts(modification_times(dest_dir), name, time.time(), max_age_days * 86400)
     changed = current_bytes(path) != data
-    if changed and not check_mode:
-        write_atomically(path, data)
-    return dict(changed=changed, path=path, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    if not check_mode:
+        if changed:
+            write_atomically(path, data)
+        else:
+            # Used now: the newest, whatever else gets written meanwhile.
+            os.utime(path)
+        for stale in removed:
+            try:
+                os.unlink(os.path.join(dest_dir, stale))
+            except FileNotFoundError:
+                pass  # a concurrent run removed it first
+    return dict(changed=changed or bool(removed), path=path, sha256=hashlib.sha256(data).hexdigest(),
+                size=len(data), removed=removed)
 
 
 def main():
@@ -125,11 +157,13 @@ def main():
             src=dict(type="path", required=True),
             modules=dict(type="list", elements="str", required=True),
             dest_dir=dict(type="path", required=True),
+            max_age_days=dict(type="int", default=14),
         ),
         supports_check_mode=True,
     )
     try:
-        result = build(module.params["src"], module.params["modules"], module.params["dest_dir"], module.check_mode)
+        result = build(module.params["src"], module.params["modules"], module.params["dest_dir"], module.check_mode,
+                       module.params["max_age_days"])
     except (ValueError, OSError) as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)

@@ -64,3 +64,28 @@ def test_bad_names_are_refused(modules, message):
 def test_a_module_listed_twice_is_refused():
     with pytest.raises(ValueError, match="listed twice: a.py"):
         lib.check_module_names(["a.py", "b.py", "a.py"])
+
+
+artifact_names = st.from_regex(r"redisops-node-library-[0-9a-f]{16}\.zip", fullmatch=True)
+other_names = st.sampled_from(["notes.txt", "redisops-node-library-x.zip", ".node-library-abc", "other.zip"])
+DAY = 86400.0
+
+
+@settings(derandomize=True, max_examples=100)
+@given(st.dictionaries(artifact_names | other_names, st.floats(0, 40 * DAY), max_size=12), st.data())
+@example({"redisops-node-library-0000000000000000.zip": 0.0, "notes.txt": 0.0}, None)
+def test_only_artifacts_unused_for_longer_than_the_age_go_and_never_the_current_one(files, data):
+    now, max_age = 40 * DAY, 14 * DAY
+    current = data.draw(st.sampled_from(sorted(files))) if data and files else "redisops-node-library-0000000000000000.zip"
+    removed = lib.stale_artifacts(files, current, now, max_age)
+    assert current not in removed
+    for name in files:
+        expected = name != current and name.startswith("redisops-node-library-") and len(name) == 42 \
+            and now - files[name] > max_age
+        assert (name in removed) == expected, name
+    assert removed == sorted(removed)
+
+
+def test_a_maximum_age_that_is_not_positive_is_refused():
+    with pytest.raises(ValueError, match="positive"):
+        lib.stale_artifacts({}, "x", 0, 0)
