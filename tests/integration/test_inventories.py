@@ -446,3 +446,34 @@ def test_no_placeholder_is_left_in_the_connection_settings(cluster):
              directory / "redisops_ami_builder" / "connection.yml"]
     for path in files:
         assert "CHANGE-ME" not in path.read_text(), path
+
+
+# What the sandbox may set otherwise than production to reach its instances:
+# the bastion container's loopback port and its own key and known hosts
+# directory (never ~/.ssh). Everything else is production's.
+SANDBOX_ACCESS_VALUES = {
+    "redisops_ssh_bastion_port": "{{ redisops_sandbox.bastion_port }}",
+    "redisops_ssh_known_hosts_dir": "{{ redisops_sandbox.dir }}/ssh",
+}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_sandbox_reaches_its_instances_with_the_production_settings(environment):
+    """CI runs the production connection settings: the sandbox's connection
+    files are production's (symlinks), its access.yml differs only in the
+    sandbox's own values, and its inventory composes ansible_host alike."""
+    group_vars = ROOT / "inventories" / "sandbox" / "group_vars"
+    for group in ("redis_instances", "redisops_ami_builder"):
+        link = group_vars / group / "connection.yml"
+        assert link.is_symlink()
+        assert link.resolve() == (ROOT / "inventories" / "production" / "group_vars" / group / "connection.yml").resolve()
+        assert link.read_text() == (ROOT / "inventories" / environment / "group_vars" / group / "connection.yml").read_text()
+    sandbox = yaml.safe_load((group_vars / "all" / "access.yml").read_text())
+    other = yaml.safe_load((ROOT / "inventories" / environment / "group_vars" / "all" / "access.yml").read_text())
+    assert {k: v for k, v in sandbox.items() if k in SANDBOX_ACCESS_VALUES} == SANDBOX_ACCESS_VALUES
+    assert set(sandbox) == set(other)
+    assert {k: v for k, v in sandbox.items() if k not in SANDBOX_ACCESS_VALUES} == {
+        k: v for k, v in other.items() if k not in SANDBOX_ACCESS_VALUES}
+    assert inventory_config("sandbox")["compose"] == {
+        k: v for k, v in inventory_config(environment)["compose"].items() if k in inventory_config("sandbox")["compose"]}
+    assert inventory_config("sandbox")["compose"]["ansible_host"] == "private_ip_address"
