@@ -66,7 +66,9 @@ def check_sandbox_up(sandbox, docker_client):
     # The way in, as on AWS: the bastion on the loopback, the key pair every instance was launched with.
     assert outputs["bastion_public_ip"] == "127.0.0.1"
     assert outputs["key_pair_name"] == "redisops-%s" % sandbox.cluster
-    (pair,) = ec2.describe_key_pairs(KeyNames=[outputs["key_pair_name"]], IncludePublicKey=True)["KeyPairs"]
+    # (the key pair is a base resource: read as its creator, the sandbox principal)
+    (pair,) = sandbox.aws("ec2", "sandbox").describe_key_pairs(
+        KeyNames=[outputs["key_pair_name"]], IncludePublicKey=True)["KeyPairs"]
     with open(ssh_key_file(sandbox) + ".pub") as handle:
         assert pair["PublicKey"].split()[:2] == handle.read().split()[:2]
     assert all(inst.get("KeyName") == outputs["key_pair_name"] for inst in instances)
