@@ -57,6 +57,10 @@ LAUNCH = """
   connection: local
   gather_facts: false
   tasks:
+    - name: The key pair (no bastion container)
+      ansible.builtin.include_role:
+        name: sandbox_aws
+        tasks_from: key_pair
     - name: Base resources in moto
       ansible.builtin.include_role:
         name: sandbox_aws
@@ -274,7 +278,10 @@ def _upload_state(cluster, key, cluster_name=None, outputs=None):
     if cluster_name:
         state["outputs"]["cluster_name"]["value"] = cluster_name
     for name, value in (outputs or {}).items():
-        state["outputs"][name] = {"value": value, "type": "string"}
+        if value is None:  # an output this state lacks
+            state["outputs"].pop(name, None)
+        else:
+            state["outputs"][name] = {"value": value, "type": "string"}
     s3 = client("s3", cluster.endpoint)
     if STATE_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
@@ -427,8 +434,10 @@ def test_session_manager_goes_to_the_instance_id_with_the_transfer_bucket(cluste
 
 
 def test_missing_outputs_are_named_before_anything_connects(cluster):
-    """The sandbox's state has no bastion, key pair or transfer bucket: each is named with its variable."""
-    state = _upload_state(cluster, "redisops/%s.tfstate" % cluster.environment)
+    """A state without a bastion, key pair or transfer bucket (the sandbox's has no bucket, and its
+    bastion and key pair are left out here): each is named with its variable."""
+    state = _upload_state(cluster, "redisops/%s.tfstate" % cluster.environment,
+                          outputs={"bastion_public_ip": None, "key_pair_name": None})
     host = sorted(_nodes_by_ip(cluster))[0]
     errors = rendered_hostvars(cluster, host, redisops_terraform_state=state,
                                redisops_connection="ssm")["redisops_node_access"]["errors"]
