@@ -38,9 +38,34 @@ deb $mirror bookworm main
 deb $mirror bookworm-updates main
 deb http://deb.debian.org/debian-security bookworm-security main
 SOURCES
-# Identity is created at first boot, as on EC2.
+# The login user of Debian's cloud images: admin, passwordless sudo; its
+# authorized_keys comes with the instance (the key pair, put there by the
+# sandbox's platform as cloud-init does on EC2).
+chroot "$rootfs" useradd --create-home --uid 1000 --user-group --shell /bin/bash admin
+install -d -m 0700 -o 1000 -g 1000 "$rootfs/home/admin/.ssh"
+echo 'admin ALL=(ALL) NOPASSWD:ALL' > "$rootfs/etc/sudoers.d/90-cloud-init-users"
+chmod 0440 "$rootfs/etc/sudoers.d/90-cloud-init-users"
+# Key logins only, as in the cloud images.
+cat > "$rootfs/etc/ssh/sshd_config.d/50-cloud-image.conf" <<'SSHD'
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin no
+SSHD
+# A container may not set the audit login uid; a failure to do so must not
+# refuse the session.
+sed -i 's/^session\s\+required\s\+pam_loginuid.so/session optional pam_loginuid.so/' "$rootfs/etc/pam.d/sshd"
+# Identity is created at first boot, as on EC2: the machine id by systemd,
+# sshd's host keys (cloud-init's job there) before sshd starts, so every
+# instance has keys of its own.
 : > "$rootfs/etc/machine-id"
 rm -f "$rootfs"/etc/ssh/ssh_host_*
+mkdir -p "$rootfs/etc/systemd/system/ssh.service.d"
+cat > "$rootfs/etc/systemd/system/ssh.service.d/host-keys.conf" <<'UNIT'
+[Service]
+ExecStartPre=
+ExecStartPre=/usr/bin/ssh-keygen -A
+ExecStartPre=/usr/sbin/sshd -t
+UNIT
 # Units that cannot work without real hardware or a real kernel console.
 for unit in getty@tty1.service serial-getty@.service systemd-remount-fs.service \
             sys-kernel-config.mount sys-kernel-debug.mount; do

@@ -86,6 +86,9 @@ def test_image_boots_into_an_unconfigured_node_with_fresh_identity(sandbox):
         machine_id = docker("exec", name, "cat", "/etc/machine-id").stdout.strip()
         assert len(machine_id) == 32
         assert docker("exec", name, "ls", "/etc/ssh/ssh_host_ed25519_key", check=False).returncode == 0
+        # the builder's login key is not baked in: a node gets its own key pair's
+        keys = docker("exec", name, "find", "/root", "/home", "-name", "authorized_keys*", check=False)
+        assert keys.returncode == 0 and keys.stdout == "", keys.stdout + keys.stderr
         active = docker("exec", name, "systemctl", "is-active", "redis-node.service", check=False).stdout.strip()
         assert active == "inactive"
         assert docker("exec", name, "ls", "-A", "/var/lib/redis-node").stdout == ""

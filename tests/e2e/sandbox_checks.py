@@ -2,6 +2,7 @@
 state and Docker; used after every up in the session."""
 
 import json
+import os
 import re
 
 from redisops_testlib.sandbox import ENDPOINT_LABEL, ID_LABEL, ROOT, load_module_utils
@@ -60,7 +61,17 @@ def check_sandbox_up(sandbox, docker_client):
     assert set(outputs) == {
         "region", "cluster_name", "vpc_id", "vpc_cidr", "private_subnet_ids", "redis_security_group_id",
         "redis_instance_profile", "backup_bucket", "backup_kms_key_arn", "alarm_topic_arn",
+        "bastion_public_ip", "key_pair_name",
     }
+    # The way in, as on AWS: the bastion on the loopback, the key pair every instance was launched with.
+    assert outputs["bastion_public_ip"] == "127.0.0.1"
+    assert outputs["key_pair_name"] == "redisops-%s" % sandbox.cluster
+    # (the key pair is a base resource: read as its creator, the sandbox principal)
+    (pair,) = sandbox.aws("ec2", "sandbox").describe_key_pairs(
+        KeyNames=[outputs["key_pair_name"]], IncludePublicKey=True)["KeyPairs"]
+    with open(ssh_key_file(sandbox) + ".pub") as handle:
+        assert pair["PublicKey"].split()[:2] == handle.read().split()[:2]
+    assert all(inst.get("KeyName") == outputs["key_pair_name"] for inst in instances)
     assert state["outputs"]["private_subnet_ids"]["type"] == ["map", "string"]
     assert outputs["region"] == sandbox.region and outputs["cluster_name"] == sandbox.cluster
     assert outputs["vpc_cidr"] == identity["vpc_cidr"]
@@ -128,7 +139,26 @@ def check_sandbox_up(sandbox, docker_client):
         assert networks[sandbox.network]["IPAddress"] == inst["PrivateIpAddress"]
     network = docker_client.networks.get(sandbox.network)
     assert network.attrs["IPAM"]["Config"][0]["Subnet"] == identity["vpc_cidr"]
+    bastion = docker_client.containers.get(bastion_container(sandbox))
+    assert bastion.status == "running"
+    assert bastion.attrs["NetworkSettings"]["Networks"][sandbox.network]["IPAddress"] == identity["bastion_address"]
+    # sshd published on the loopback only, at the identity's bastion port
+    assert bastion.attrs["NetworkSettings"]["Ports"]["22/tcp"] == [
+        {"HostIp": "127.0.0.1", "HostPort": str(identity["bastion_port"])}]
     return instances, params
+
+
+def bastion_container(sandbox):
+    return sandbox.prefix + "bastion"
+
+
+def ssh_dir(sandbox):
+    """The sandbox's key pair and known hosts: <sandbox dir>/ssh/<cluster>/ (never ~/.ssh)."""
+    return os.path.join(sandbox.identity["dir"], "ssh", sandbox.cluster)
+
+
+def ssh_key_file(sandbox):
+    return os.path.join(ssh_dir(sandbox), "redisops-%s" % sandbox.cluster)
 
 
 def builders(sandbox):

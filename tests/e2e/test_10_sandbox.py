@@ -1,13 +1,16 @@
 """The sandbox itself: up from clean, up again changes nothing, a non-local
 endpoint is refused, the inventory lists the instances by private IP grouped
-by AZ, every host answers through its container, containers reach each
-other at their private IPs."""
+by AZ, every host answers over SSH through the bastion with the production
+connection settings, containers reach each other at their private IPs."""
 
 import ipaddress
 import json
+import os
 import re
+import shlex
+import subprocess
 
-from sandbox_checks import builders, check_sandbox_up, containers, expected_ips
+from sandbox_checks import bastion_container, builders, check_sandbox_up, containers, expected_ips, ssh_dir, ssh_key_file
 
 
 def test_up_from_clean(sandbox, docker_client, timings):
@@ -85,12 +88,25 @@ def test_inventory_lists_instances_by_private_ip_grouped_by_az(sandbox):
         assert hv["ec2_tags"]["Role"] == "redis-cluster" and hv["ec2_tags"]["RedisCluster"] == sandbox.cluster
         assert ipaddress.ip_address(ip) in ipaddress.ip_network(sandbox.identity["vpc_cidr"])
 
-    # how each host is reached: the docker connection to its instance's container
-    reach = sandbox.run(["ansible", "redis_cluster", "-m", "ansible.builtin.debug",
-                         "-a", '{"msg": "{{ ansible_connection }} {{ ansible_host }}"}', "-o"])
+    # how each host is reached: production's settings (the same group_vars),
+    # SSH as admin to its private IP through the bastion on 127.0.0.1
+    reach = sandbox.run(["ansible", "redis_cluster", "-m", "ansible.builtin.debug", "-o", "-a",
+                         '{"msg": "{{ [ansible_connection, ansible_host, ansible_user, ansible_ssh_private_key_file,'
+                         ' ansible_ssh_common_args] | join(\'|\') }}"}'])
     assert reach.rc == 0, reach.explain()
-    seen = dict(re.findall(r'^(\S+) \| SUCCESS => .*"msg": "([^"]*)"', reach.stdout, re.M))
-    assert seen == {ip: "community.docker.docker " + sandbox.container(instances[ip]["InstanceId"]) for ip in ips}
+    seen = {line.split()[0]: json.loads(line.split(" => ", 1)[1])["msg"]
+            for line in reach.stdout.splitlines() if " | SUCCESS => " in line}
+    assert set(seen) == ips, reach.stdout
+    known_hosts = os.path.join(ssh_dir(sandbox), "known_hosts")
+    for ip, line in seen.items():
+        connection, host, user, key, common = line.split("|")
+        assert (connection, host, user, key) == ("ansible.builtin.ssh", ip, "admin", ssh_key_file(sandbox))
+        argv = shlex.split(common)
+        assert "HostKeyAlias=" + instances[ip]["InstanceId"] in argv
+        assert "UserKnownHostsFile=" + known_hosts in argv and "StrictHostKeyChecking=accept-new" in argv
+        (proxy,) = [shlex.split(a.split("=", 1)[1]) for a in argv if a.startswith("ProxyCommand=")]
+        assert proxy[:3] == ["ssh", "-W", "%h:%p"]
+        assert proxy[-3:] == ["-p", str(sandbox.identity["bastion_port"]), "admin@127.0.0.1"]
 
     graph = sandbox.run(["ansible-inventory", "--graph"])
     assert graph.rc == 0, graph.explain()
@@ -98,11 +114,36 @@ def test_inventory_lists_instances_by_private_ip_grouped_by_az(sandbox):
         assert "@az_" + subnet["az"].replace("-", "_") in graph.stdout
 
 
-def test_every_host_answers_ping_through_its_container(sandbox):
+def test_every_host_answers_ping_over_ssh_through_the_bastion(sandbox, instances):
     result = sandbox.run(["ansible", "all", "-m", "ansible.builtin.ping", "-o"], timeout=300)
     assert result.rc == 0, result.explain()
     answered = {line.split()[0] for line in result.stdout.splitlines() if "SUCCESS" in line and '"ping": "pong"' in line}
     assert answered == expected_ips(sandbox.identity)
+
+    # The host keys learnt: one entry per instance id (HostKeyAlias), and the
+    # bastion's at its loopback port, in the sandbox's own file.
+    known_hosts = os.path.join(ssh_dir(sandbox), "known_hosts")
+    names = ["[127.0.0.1]:%d" % sandbox.identity["bastion_port"]] + [i["id"] for i in instances.values()]
+    for name in names:
+        found = subprocess.run(["ssh-keygen", "-F", name, "-f", known_hosts], capture_output=True, text=True,
+                               timeout=30, check=False)
+        assert "found: line" in found.stdout, (name, found.stdout, found.stderr)
+    with open(known_hosts) as handle:
+        entries = [line for line in handle if line.strip() and not line.startswith("#")]
+    assert len(entries) == len(names), entries  # no entry by private IP, none of other instances
+
+    # The sessions went through the bastion: its sshd let admin in with the
+    # key pair, and each node saw admin come from the bastion's address.
+    bastion = subprocess.run(["docker", "exec", bastion_container(sandbox), "journalctl", "-u", "ssh", "--no-pager"],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert re.search(r"Accepted publickey for admin from \S+ port \d+ ssh2: ED25519", bastion.stdout), bastion.stdout[-2000:]
+    for ip in instances:
+        journal = sandbox.exec(ip, "journalctl", "-u", "ssh", "--no-pager")
+        assert "Accepted publickey for admin from %s " % sandbox.identity["bastion_address"] in journal.stdout, \
+            (ip, journal.stdout[-2000:])
+        keys = sandbox.exec(ip, "cat", "/home/admin/.ssh/authorized_keys").stdout.split()
+        with open(ssh_key_file(sandbox) + ".pub") as handle:
+            assert keys[:2] == handle.read().split()[:2]  # the key pair's, put there as cloud-init does
 
 
 def test_containers_answer_at_their_ip_on_the_sandbox_network(sandbox, docker_client):

@@ -5,7 +5,7 @@ fine; up again after down takes the node AMI from the cache, no bake."""
 import os
 import subprocess
 
-from sandbox_checks import builders, check_sandbox_up, containers
+from sandbox_checks import bastion_container, builders, check_sandbox_up, containers, ssh_dir, ssh_key_file
 
 CACHE = "redisops/ami-cache"
 
@@ -32,6 +32,10 @@ def test_down_removes_containers_network_moto_and_image_tags(sandbox, docker_cli
     assert result.recap()["localhost"]["changed"] > 0
     assert containers(sandbox, docker_client) == []
     assert docker_client.networks.list(names=[sandbox.network]) == []
+    assert docker_client.containers.list(all=True, filters={"name": bastion_container(sandbox)}) == []
+    # the next bastion and instances have host keys of their own; the key pair stays
+    assert not os.path.exists(os.path.join(ssh_dir(sandbox), "known_hosts"))
+    assert os.path.exists(ssh_key_file(sandbox))
     assert not sandbox.moto_answers()
     assert not os.path.exists(sandbox.pid_file) and not os.path.exists(sandbox.state_file)
     assert [ami for ami in amis if image_exists("redisops/ami:" + ami)] == []

@@ -57,6 +57,10 @@ LAUNCH = """
   connection: local
   gather_facts: false
   tasks:
+    - name: The key pair (no bastion container)
+      ansible.builtin.include_role:
+        name: sandbox_aws
+        tasks_from: key_pair
     - name: Base resources in moto
       ansible.builtin.include_role:
         name: sandbox_aws
@@ -274,7 +278,10 @@ def _upload_state(cluster, key, cluster_name=None, outputs=None):
     if cluster_name:
         state["outputs"]["cluster_name"]["value"] = cluster_name
     for name, value in (outputs or {}).items():
-        state["outputs"][name] = {"value": value, "type": "string"}
+        if value is None:  # an output this state lacks
+            state["outputs"].pop(name, None)
+        else:
+            state["outputs"][name] = {"value": value, "type": "string"}
     s3 = client("s3", cluster.endpoint)
     if STATE_BUCKET not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
         s3.create_bucket(Bucket=STATE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
@@ -427,8 +434,10 @@ def test_session_manager_goes_to_the_instance_id_with_the_transfer_bucket(cluste
 
 
 def test_missing_outputs_are_named_before_anything_connects(cluster):
-    """The sandbox's state has no bastion, key pair or transfer bucket: each is named with its variable."""
-    state = _upload_state(cluster, "redisops/%s.tfstate" % cluster.environment)
+    """A state without a bastion, key pair or transfer bucket (the sandbox's has no bucket, and its
+    bastion and key pair are left out here): each is named with its variable."""
+    state = _upload_state(cluster, "redisops/%s.tfstate" % cluster.environment,
+                          outputs={"bastion_public_ip": None, "key_pair_name": None})
     host = sorted(_nodes_by_ip(cluster))[0]
     errors = rendered_hostvars(cluster, host, redisops_terraform_state=state,
                                redisops_connection="ssm")["redisops_node_access"]["errors"]
@@ -446,3 +455,34 @@ def test_no_placeholder_is_left_in_the_connection_settings(cluster):
              directory / "redisops_ami_builder" / "connection.yml"]
     for path in files:
         assert "CHANGE-ME" not in path.read_text(), path
+
+
+# What the sandbox may set otherwise than production to reach its instances:
+# the bastion container's loopback port and its own key and known hosts
+# directory (never ~/.ssh). Everything else is production's.
+SANDBOX_ACCESS_VALUES = {
+    "redisops_ssh_bastion_port": "{{ redisops_sandbox.bastion_port }}",
+    "redisops_ssh_known_hosts_dir": "{{ redisops_sandbox.dir }}/ssh",
+}
+
+
+@pytest.mark.parametrize("environment", ENVIRONMENTS)
+def test_the_sandbox_reaches_its_instances_with_the_production_settings(environment):
+    """CI runs the production connection settings: the sandbox's connection
+    files are production's (symlinks), its access.yml differs only in the
+    sandbox's own values, and its inventory composes ansible_host alike."""
+    group_vars = ROOT / "inventories" / "sandbox" / "group_vars"
+    for group in ("redis_instances", "redisops_ami_builder"):
+        link = group_vars / group / "connection.yml"
+        assert link.is_symlink()
+        assert link.resolve() == (ROOT / "inventories" / "production" / "group_vars" / group / "connection.yml").resolve()
+        assert link.read_text() == (ROOT / "inventories" / environment / "group_vars" / group / "connection.yml").read_text()
+    sandbox = yaml.safe_load((group_vars / "all" / "access.yml").read_text())
+    other = yaml.safe_load((ROOT / "inventories" / environment / "group_vars" / "all" / "access.yml").read_text())
+    assert {k: v for k, v in sandbox.items() if k in SANDBOX_ACCESS_VALUES} == SANDBOX_ACCESS_VALUES
+    assert set(sandbox) == set(other)
+    assert {k: v for k, v in sandbox.items() if k not in SANDBOX_ACCESS_VALUES} == {
+        k: v for k, v in other.items() if k not in SANDBOX_ACCESS_VALUES}
+    assert inventory_config("sandbox")["compose"] == {
+        k: v for k, v in inventory_config(environment)["compose"].items() if k in inventory_config("sandbox")["compose"]}
+    assert inventory_config("sandbox")["compose"]["ansible_host"] == "private_ip_address"

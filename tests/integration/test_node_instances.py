@@ -26,7 +26,8 @@ from moto_server import client, moto_server
 from redisops_testlib import ROOT, ansible_env, run_playbook
 from redisops_testlib.sandbox import identity_environ, identity_rules
 
-PORT = 5210
+# A private port of your own: REDISOPS_TEST_PROVISION_PORT.
+PORT = int(os.environ.get("REDISOPS_TEST_PROVISION_PORT", "5210"))
 CLUSTER = "provision-test"
 ENGINE_VERSION = "7.0.15"
 
@@ -36,6 +37,10 @@ BASE = """
   connection: local
   gather_facts: false
   tasks:
+    - name: The key pair (no bastion container)
+      ansible.builtin.include_role:
+        name: sandbox_aws
+        tasks_from: key_pair
     - name: Base resources in moto
       ansible.builtin.include_role:
         name: sandbox_aws

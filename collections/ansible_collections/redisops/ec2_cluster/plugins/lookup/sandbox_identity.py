@@ -55,6 +55,12 @@ _raw:
     endpoint_url:
       description: C(http://127.0.0.1:<port>).
       type: str
+    bastion_port:
+      description: The bastion container's SSH port on 127.0.0.1, C(<port> + 1) (a port clashes when either is shared).
+      type: int
+    bastion_address:
+      description: The bastion container's address on the network, the second of the VPC's first /24.
+      type: str
     network:
       description: Docker network that stands in for the VPC.
       type: str

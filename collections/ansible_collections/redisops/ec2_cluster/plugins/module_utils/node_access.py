@@ -51,25 +51,44 @@ def host_key_options(known_hosts: str) -> list:
     return ["-o", "UserKnownHostsFile=%s" % known_hosts, "-o", "StrictHostKeyChecking=accept-new"]
 
 
-def ssh_common_args(bastion_user: str, bastion_host: str, private_key_file: str, known_hosts: str) -> str:
+def ssh_common_args(bastion_user: str, bastion_host: str, private_key_file: str, known_hosts: str,
+                    bastion_port: int = 22) -> str:
     """ansible_ssh_common_args for a node behind the bastion.
 
     The jump is a ProxyCommand rather than -o ProxyJump: OpenSSH does not pass
     command-line options (-i, -o) to a ProxyJump hop, and the bastion's key
     must be checked against the same per-cluster file with the same key.
     Ansible splits the value with shlex, the ProxyCommand goes through a shell:
-    both levels are quoted.
+    both levels are quoted. The bastion's port is given only when it is not
+    ssh's own (22), so the known host entry of a bastion on 22 stays its
+    plain address.
     """
+    port = ["-p", str(bastion_port)] if bastion_port != 22 else []
     hop = ["ssh", "-W", "%h:%p", "-i", private_key_file] + host_key_options(known_hosts) + [
-        "-o", "BatchMode=yes", "%s@%s" % (bastion_user, bastion_host)]
+        "-o", "BatchMode=yes"] + port + ["%s@%s" % (bastion_user, bastion_host)]
     proxy = " ".join(shlex.quote(part) for part in hop)
     return " ".join(shlex.quote(part) for part in host_key_options(known_hosts) + ["-o", "ProxyCommand=" + proxy])
+
+
+def _port(settings: Mapping[str, Any], errors: list) -> int:
+    """bastion_port: empty or absent is ssh's 22; a number or a numeric string otherwise."""
+    value = settings.get("bastion_port")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return 22
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise NodeAccessError("bastion_port must be a number, got %r" % (value,))
+    text = str(value).strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        errors.append("redisops_ssh_bastion_port %r is not a TCP port (1 to 65535)" % (value,))
+        return 22
+    return int(text)
 
 
 def node_access(settings: Mapping[str, Any], outputs: Mapping[str, Any]) -> dict:
     """The connection settings of the target's instances.
 
-    settings: connection (ssh | ssm), bastion_host, bastion_user, user,
+    settings: connection (ssh | ssm), bastion_host, bastion_port (22 when
+    empty), bastion_user, user,
     private_key_file, key_pair_name, known_hosts_dir (absolute), ssm_bucket;
     empty values come from the outputs (bastion_public_ip, key_pair_name,
     ssm_transfer_bucket; cluster_name names the known_hosts file). Returns
@@ -99,6 +118,7 @@ def node_access(settings: Mapping[str, Any], outputs: Mapping[str, Any]) -> dict
     bastion_host = pick("bastion_host", BASTION_OUTPUT, "redisops_ssh_bastion_host")
     if bastion_host and not _HOST.match(bastion_host):
         errors.append("redisops_ssh_bastion_host %r is not a host name or address" % bastion_host)
+    bastion_port = _port(settings, errors)
     key_pair = pick("key_pair_name", KEY_PAIR_OUTPUT, "redisops_ssh_key_pair_name")
     for name, variable in (("bastion_user", "redisops_ssh_bastion_user"), ("user", "redisops_ssh_user")):
         if not _USER.match(_text(settings, name)):
@@ -127,10 +147,11 @@ def node_access(settings: Mapping[str, Any], outputs: Mapping[str, Any]) -> dict
         "ansible_connection": SSM_CONNECTION if connection == "ssm" else SSH_CONNECTION,
         "user": _text(settings, "user"),
         "bastion": "%s@%s" % (_text(settings, "bastion_user"), bastion_host) if complete else "",
+        "bastion_port": bastion_port,
         "key_pair_name": key_pair,
         "private_key_file": private_key,
         "known_hosts_file": known_hosts,
         "ssh_common_args": ssh_common_args(_text(settings, "bastion_user"), bastion_host, private_key,
-                                           known_hosts) if complete else "",
+                                           known_hosts, bastion_port) if complete else "",
         "ssm_bucket": bucket,
     }

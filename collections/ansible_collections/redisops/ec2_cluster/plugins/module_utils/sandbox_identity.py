@@ -5,7 +5,9 @@
 Everything that tells one sandbox from another on the same Docker host is a
 field of its identity: the moto port, the Docker network and its address
 range (the VPC CIDR, with one /24 per AZ inside it), the state directory, the
-prefix of instance container names and the cluster name. DEFAULTS is the
+prefix of instance container names and the cluster name. The bastion's SSH
+port on 127.0.0.1 (the moto port + 1) and its address on the network are
+derived from them. DEFAULTS is the
 user's sandbox (``make deploy``); setting ``REDISOPS_SANDBOX_<FIELD>`` for
 every field selects another one, which is how the tests run a sandbox of
 their own without touching the user's.
@@ -69,10 +71,16 @@ def build(raw, project_dir):
     subnets = itertools.islice(vpc.subnets(new_prefix=24), 1, len(AZ_LETTERS) + 1)
     # Docker gives a bridge network's first address to the host (the gateway);
     # the sandbox's AWS forwarder listens there for the instances.
-    gateway = next(vpc.hosts())
+    hosts = vpc.hosts()
+    gateway = next(hosts)
+    # The bastion stands in the VPC's first /24 (the public side; the private
+    # subnets are the next ones), its sshd published on the loopback only.
+    bastion = next(hosts)
     return {
         "port": port,
         "endpoint_url": "http://127.0.0.1:%d" % port,
+        "bastion_port": port + 1,
+        "bastion_address": str(bastion),
         "gateway": str(gateway),
         "node_endpoint_url": "http://%s:%d" % (gateway, port),
         "network": network,
@@ -92,7 +100,7 @@ def conflicts(one, other):
     touching the other's moto, network, containers, files or cluster.
     """
     found = []
-    if one["port"] == other["port"]:
+    if {one["port"], one["port"] + 1} & {other["port"], other["port"] + 1}:
         found.append("port")
     if one["network"] == other["network"]:
         found.append("network")
@@ -118,8 +126,10 @@ def _port(value):
         port = int(str(value))
     except ValueError:
         port = 0
-    if not 1024 <= port <= 65535:
-        raise SandboxIdentityError("%s must be a TCP port from 1024 to 65535, not %r" % (env_name("port"), value))
+    # The next port is the bastion's.
+    if not 1024 <= port <= 65534:
+        raise SandboxIdentityError("%s must be a TCP port from 1024 to 65534 (the next one is the bastion's), not %r"
+                                   % (env_name("port"), value))
     return port
 
 

@@ -30,6 +30,9 @@ CONTRACT_OUTPUTS = {
     "backup_bucket": "string",
     "backup_kms_key_arn": "string",
     "alarm_topic_arn": "string",
+    # How the controller reaches the instances (docs/targets.md, "Reaching the nodes").
+    "bastion_public_ip": "string",
+    "key_pair_name": "string",
 }
 
 

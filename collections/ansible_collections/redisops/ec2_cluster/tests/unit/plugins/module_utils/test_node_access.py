@@ -129,3 +129,30 @@ def test_quoting_survives_both_splits(key, known):
     assert hop[4] == "/k/" + key
     assert hop[6] == "UserKnownHostsFile=/h/" + known
     assert len(hop) == 12
+
+
+def test_bastion_port_goes_to_the_hop_only():
+    result = access(bastion_port="5251")
+    assert result["errors"] == [] and result["bastion_port"] == 5251
+    argv, hop = ssh_argv(result["ssh_common_args"])
+    assert hop[-3:] == ["-p", "5251", "admin@203.0.113.7"]
+    assert "-p" not in argv  # the node itself is reached on its own port 22
+
+
+@pytest.mark.parametrize("port", [None, "", 22, "22"])
+def test_bastion_port_defaults_to_ssh_s_own(port):
+    result = access(bastion_port=port)
+    assert result["errors"] == [] and result["bastion_port"] == 22
+    assert "-p" not in ssh_argv(result["ssh_common_args"])[1]
+
+
+@pytest.mark.parametrize("port", ["0", "65536", "ssh", "-1"])
+def test_bad_bastion_port_is_named(port):
+    result = access(bastion_port=port)
+    assert result["errors"] == ["redisops_ssh_bastion_port %r is not a TCP port (1 to 65535)" % port]
+    assert result["ssh_common_args"] == ""
+
+
+def test_bastion_port_of_another_type_is_refused():
+    with pytest.raises(NodeAccessError):
+        access(bastion_port=["22"])

@@ -22,6 +22,8 @@ def test_defaults_are_the_users_sandbox():
     assert identity == {
         "port": 5000,
         "endpoint_url": "http://127.0.0.1:5000",
+        "bastion_port": 5001,
+        "bastion_address": "10.77.0.2",
         "gateway": "10.77.0.1",
         "node_endpoint_url": "http://10.77.0.1:5000",
         "network": "redisops-sandbox",
@@ -69,6 +71,7 @@ def test_relative_dir_is_taken_from_the_project():
     ("port", "80", "REDISOPS_SANDBOX_PORT"),
     ("port", "50x0", "REDISOPS_SANDBOX_PORT"),
     ("port", "70000", "REDISOPS_SANDBOX_PORT"),
+    ("port", "65535", "REDISOPS_SANDBOX_PORT"),
     ("vpc_cidr", "8.8.0.0/16", "REDISOPS_SANDBOX_VPC_CIDR"),
     ("vpc_cidr", "10.77.1.0/24", "REDISOPS_SANDBOX_VPC_CIDR"),
     ("vpc_cidr", "10.77.1.0/16", "REDISOPS_SANDBOX_VPC_CIDR"),
@@ -97,3 +100,15 @@ def test_conflicts_name_every_shared_field():
                                dir=".sandbox/test", container_prefix="redisops-sbx-test-",
                                cluster_name="sandbox-test"), PROJECT)
     assert si.conflicts(default, near) == ["vpc_cidr", "dir", "container_prefix"]
+
+
+def test_the_bastion_port_is_part_of_the_port():
+    default = si.from_environ({}, PROJECT)
+    next_door = dict(default, port=5001, bastion_port=5002)
+    assert "port" in si.conflicts(default, next_door)
+    assert "port" in si.conflicts(next_door, default)
+    assert "port" not in si.conflicts(default, dict(default, port=5002, bastion_port=5003))
+    identity = si.from_environ(env(port="5250", vpc_cidr="10.58.0.0/16"), PROJECT)
+    assert (identity["bastion_port"], identity["bastion_address"]) == (5251, "10.58.0.2")
+    assert not any(ipaddress.ip_address(identity["bastion_address"]) in ipaddress.ip_network(s["cidr"])
+                   for s in identity["private_subnets"])
