@@ -468,21 +468,25 @@ SANDBOX_ACCESS_VALUES = {
 
 @pytest.mark.parametrize("environment", ENVIRONMENTS)
 def test_the_sandbox_reaches_its_instances_with_the_production_settings(environment):
-    """CI runs the production connection settings: the sandbox's connection
-    files are production's (symlinks), its access.yml differs only in the
-    sandbox's own values, and its inventory composes ansible_host alike."""
+    """CI runs the production connection settings: the connection files and
+    the settings derived from access.yml are production's (links, in staging
+    too), the sandbox's access.yml differs only in the sandbox's own values,
+    and its inventory composes ansible_host alike."""
+    production = ROOT / "inventories" / "production" / "group_vars"
+    for inventory in ("sandbox", "staging"):
+        for shared in ("redis_instances/connection.yml", "redisops_ami_builder/connection.yml", "all/node_access.yml"):
+            link = ROOT / "inventories" / inventory / "group_vars" / shared
+            assert link.is_symlink(), link
+            assert link.resolve() == (production / shared).resolve(), link
     group_vars = ROOT / "inventories" / "sandbox" / "group_vars"
-    for group in ("redis_instances", "redisops_ami_builder"):
-        link = group_vars / group / "connection.yml"
-        assert link.is_symlink()
-        assert link.resolve() == (ROOT / "inventories" / "production" / "group_vars" / group / "connection.yml").resolve()
-        assert link.read_text() == (ROOT / "inventories" / environment / "group_vars" / group / "connection.yml").read_text()
     sandbox = yaml.safe_load((group_vars / "all" / "access.yml").read_text())
     other = yaml.safe_load((ROOT / "inventories" / environment / "group_vars" / "all" / "access.yml").read_text())
     assert {k: v for k, v in sandbox.items() if k in SANDBOX_ACCESS_VALUES} == SANDBOX_ACCESS_VALUES
     assert set(sandbox) == set(other)
     assert {k: v for k, v in sandbox.items() if k not in SANDBOX_ACCESS_VALUES} == {
         k: v for k, v in other.items() if k not in SANDBOX_ACCESS_VALUES}
+    # Values only: what is derived from them lives in node_access.yml alone.
+    assert not {"redisops_node_access", "redisops_terraform_outputs"} & (set(sandbox) | set(other))
     assert inventory_config("sandbox")["compose"] == {
         k: v for k, v in inventory_config(environment)["compose"].items() if k in inventory_config("sandbox")["compose"]}
     assert inventory_config("sandbox")["compose"]["ansible_host"] == "private_ip_address"
