@@ -37,6 +37,7 @@ import pytest
 import yaml
 
 from moto_server import client, moto_server
+from sandbox_plays import BASE_RESOURCE_TASKS, localhost_play
 from redisops_testlib import ROOT, ansible_env, run, run_playbook
 from redisops_testlib.sandbox import identity_environ, identity_rules
 
@@ -51,31 +52,14 @@ OUTSIDERS = {
     "the AMI builder": {"Role": "redis-ami-builder", "RedisCluster": None},
 }
 
-LAUNCH = """
-- name: The sandbox's base resources, state and instances, without containers
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: The key pair (no bastion container)
-      ansible.builtin.include_role:
-        name: sandbox_aws
-        tasks_from: key_pair
-    - name: Base resources in moto
-      ansible.builtin.include_role:
-        name: sandbox_aws
-        tasks_from: resources
-    - name: Terraform state
-      ansible.builtin.include_role:
-        name: sandbox_aws
-        tasks_from: terraform_state
+LAUNCH = localhost_play("The sandbox's base resources, state and instances, without containers", BASE_RESOURCE_TASKS + """
     - name: Cluster instances, launched as site.yml launches them (no containers)
       ansible.builtin.include_role:
         name: node_instances
       vars:
         node_instances_outputs: "{{{{ lookup('redisops.ec2_cluster.terraform_output', state=redisops_terraform_state) }}}}"
         node_instances_image_id: {image_id}
-"""
+""")
 
 FACTS = """
 - name: The playbook under test

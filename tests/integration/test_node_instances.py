@@ -23,6 +23,7 @@ import os
 import pytest
 
 from moto_server import client, moto_server
+from sandbox_plays import BASE_RESOURCE_TASKS, localhost_play
 from redisops_testlib import ROOT, ansible_env, run_playbook
 from redisops_testlib.sandbox import identity_environ, identity_rules
 
@@ -31,25 +32,7 @@ PORT = int(os.environ.get("REDISOPS_TEST_PROVISION_PORT", "5210"))
 CLUSTER = "provision-test"
 ENGINE_VERSION = "7.0.15"
 
-BASE = """
-- name: The sandbox's base resources and Terraform state
-  hosts: localhost
-  connection: local
-  gather_facts: false
-  tasks:
-    - name: The key pair (no bastion container)
-      ansible.builtin.include_role:
-        name: sandbox_aws
-        tasks_from: key_pair
-    - name: Base resources in moto
-      ansible.builtin.include_role:
-        name: sandbox_aws
-        tasks_from: resources
-    - name: Terraform state
-      ansible.builtin.include_role:
-        name: sandbox_aws
-        tasks_from: terraform_state
-"""
+BASE = localhost_play("The sandbox's base resources and Terraform state", BASE_RESOURCE_TASKS)
 
 PROVISION = """
 - name: The provisioning step, with the outputs cluster_facts would hand it
