@@ -107,6 +107,14 @@ def test_no_identity_or_data_in_the_image(host):
     assert host.service("ssh-host-keys.service").is_enabled
 
 
+def test_no_package_lists_or_downloads_in_the_image_but_apts_directories(host):
+    for directory in ("/var/lib/apt/lists", "/var/cache/apt/archives"):
+        left = host.run("find %s -type f ! -name lock", directory)
+        assert left.rc == 0 and left.stdout.strip() == "", left.stdout
+        partial = host.file(directory + "/partial")
+        assert partial.is_directory and partial.user == "_apt" and partial.mode == 0o700
+
+
 def test_fact_file_describes_the_image(host, expected):
     facts = json.loads(host.file("/etc/ansible/facts.d/redis_image.fact").content_string)
     assert facts["engine"] == expected["engine"]
