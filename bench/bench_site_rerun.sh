@@ -17,7 +17,8 @@ export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" AWS_EC2_MET
   REDISOPS_SANDBOX_VPC_CIDR=${REDISOPS_BENCH_VPC_CIDR:-10.75.0.0/16} REDISOPS_SANDBOX_DIR="$dir" \
   REDISOPS_SANDBOX_CONTAINER_PREFIX=${REDISOPS_BENCH_CONTAINER_PREFIX:-redisops-bench-site-} \
   REDISOPS_SANDBOX_CLUSTER_NAME=${REDISOPS_BENCH_CLUSTER_NAME:-bench-site}
-run() { ansible-playbook "$@" >"$dir/last.log" 2>&1 || { tail -30 "$dir/last.log"; exit 1; }; }
+# Called inside $(...): a failure must reach the terminal, not the variable.
+run() { ansible-playbook "$@" >"$dir/last.log" 2>&1 || { tail -30 "$dir/last.log" >&2; exit 1; }; }
 seconds() { local start=$SECONDS; "$@"; echo $((SECONDS - start)); }
 # The re-run must change nothing, or its time says nothing.
 changed() { grep -E '^[0-9.]+ +:' "$dir/last.log" | grep -o 'changed=[0-9]*' | cut -d= -f2 | sort -n | tail -1; }
