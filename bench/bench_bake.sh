@@ -13,7 +13,7 @@ export PATH="$PWD/.venv/bin:$PATH" ANSIBLE_CONFIG="$PWD/ansible.cfg" AWS_EC2_MET
   REDISOPS_SANDBOX_PORT=${REDISOPS_BENCH_PORT:-5059} REDISOPS_SANDBOX_NETWORK=redisops-bench \
   REDISOPS_SANDBOX_VPC_CIDR=10.76.0.0/16 REDISOPS_SANDBOX_DIR="$dir" \
   REDISOPS_SANDBOX_CONTAINER_PREFIX=redisops-bench- REDISOPS_SANDBOX_CLUSTER_NAME=bench
-run() { ansible-playbook "$@" >"$dir/last.log" 2>&1 || { tail -30 "$dir/last.log"; exit 1; }; }
+run() { ansible-playbook "$@" >"$dir/last.log" 2>&1 || { tail -30 "$dir/last.log" >&2; exit 1; }; }
 seconds() { local start=$SECONDS; "$@"; echo $((SECONDS - start)); }
 cleanup() { ansible-playbook playbooks/sandbox_down.yml >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap cleanup EXIT
