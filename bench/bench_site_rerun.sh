@@ -30,20 +30,26 @@ trap cleanup EXIT
 mkdir -p "$dir/docker-inventory/group_vars/redis_instances"
 cat >"$dir/docker-inventory/group_vars/redis_instances/connection.yml" <<'VARS'
 ansible_connection: community.docker.docker
-ansible_host: "{{ redisops_sandbox.container_prefix }}{{ instance_id }}"
+# The inventory's compose sets ansible_host (a host variable, above any
+# group_vars): the Docker connection's own name for the container outranks it.
+ansible_docker_host: "{{ redisops_sandbox.container_prefix }}{{ instance_id }}"
 ansible_user: root
 VARS
 printf '[redis_instances]\n' >"$dir/docker-inventory/hosts.ini"
 
 up=$(seconds run playbooks/sandbox_up.yml)
+echo "sandbox up:                          ${up} s"
 first=$(seconds run site.yml)
+echo "site.yml, first deploy (ssh):        ${first} s"
 ssh=$(seconds run site.yml); ssh_changed=$(changed)
+echo "site.yml re-run, ssh via bastion:    ${ssh} s (changed=${ssh_changed})"
+cp "$dir/last.log" "${REDISOPS_BENCH_LOG_DIR:-/tmp}/bench-site-rerun-ssh.log"
 # Check the reference really goes through Docker, on every node.
 via=$(ansible -i inventories/sandbox -i "$dir/docker-inventory" redis_cluster -o -m ansible.builtin.debug \
   -a var=ansible_connection | grep -c '"community.docker.docker"' || true)
 [ "$via" = 6 ] || { echo "the reference run would not use the Docker connection on 6 nodes ($via)"; exit 1; }
+reached=$(ansible -i inventories/sandbox -i "$dir/docker-inventory" redis_cluster -o -m ansible.builtin.ping | grep -c SUCCESS || true)
+[ "$reached" = 6 ] || { echo "the Docker connection reaches $reached of 6 nodes"; exit 1; }
 docker=$(seconds run -i inventories/sandbox -i "$dir/docker-inventory" site.yml); docker_changed=$(changed)
-echo "sandbox up:                          ${up} s"
-echo "site.yml, first deploy (ssh):        ${first} s"
-echo "site.yml re-run, ssh via bastion:    ${ssh} s (changed=${ssh_changed})"
+cp "$dir/last.log" "${REDISOPS_BENCH_LOG_DIR:-/tmp}/bench-site-rerun-docker.log"
 echo "site.yml re-run, docker connection:  ${docker} s (changed=${docker_changed})"

@@ -77,3 +77,35 @@ def test_complete_settings_pass_and_terminated_instances_are_forgotten(tmp_path)
     assert known_hosts.read_text() == "i-0bbb %s\n198.51.100.30 %s\n" % (KEY, KEY)
     again = play(tmp_path, OUTPUTS, forget=["i-0aaa"])
     assert again.rc == 0 and "changed=0" in again.output, again.explain()
+
+
+HANDED = PLAY.split('    - name: Forget')[0] + """
+- name: Read the settings where the inventory's connection settings read them
+  hosts: redis_cluster
+  connection: local
+  gather_facts: false
+  vars:
+    # What deriving them again would give: the fact handed out outranks it.
+    redisops_node_access: {{user: derived-again}}
+  tasks:
+    - name: Check the fact handed out is the value checked
+      ansible.builtin.assert:
+        that: redisops_node_access.user == 'admin' and redisops_node_access.bastion == 'admin@198.51.100.30'
+"""
+
+
+def test_checked_settings_are_handed_to_every_cluster_host_as_a_fact(tmp_path):
+    """The connection settings are read for every task on every host: a fact, not a derivation each time."""
+    cluster_dir = tmp_path / "ssh" / "access-test"
+    cluster_dir.mkdir(parents=True)
+    (cluster_dir / "access-test-key").write_text("stand-in\n")
+    values = {"connection": "ssh", "bastion_host": "", "bastion_user": "admin", "user": "admin", "private_key_file": "",
+              "key_pair_name": "", "known_hosts_dir": str(tmp_path / "ssh"), "ssm_bucket": ""}
+    playbook = tmp_path / "handed.yml"
+    playbook.write_text(HANDED.format(settings=json.dumps(values), outputs=json.dumps(OUTPUTS)))
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("localhost ansible_connection=local\n[redis_cluster]\nnode-a\nnode-b\n")
+    result = run_playbook(playbook, inventory=str(inventory), env=ansible_env({"AWS_EC2_METADATA_DISABLED": "true"}),
+                          timeout=300)
+    assert result.rc == 0, result.explain()
+    assert "ok=1 " in result.output.split("node-a")[-1] and "ok=1 " in result.output.split("node-b")[-1], result.explain()
