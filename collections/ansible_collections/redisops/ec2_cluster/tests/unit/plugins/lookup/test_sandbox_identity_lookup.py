@@ -29,6 +29,13 @@ def lookup():
     return plugin
 
 
+@pytest.fixture(autouse=True)
+def no_sandbox_environment(monkeypatch):
+    """Only what a test sets: a shell that selected another sandbox does not leak in."""
+    for name in [n for n in os.environ if n.startswith("REDISOPS_SANDBOX_")]:
+        monkeypatch.delenv(name)
+
+
 def test_reads_the_environment(lookup, monkeypatch, tmp_path):
     monkeypatch.setenv("REDISOPS_SANDBOX_PORT", "5100")
     monkeypatch.setenv("REDISOPS_SANDBOX_DIR", "state")
