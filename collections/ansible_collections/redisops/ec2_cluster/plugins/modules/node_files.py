@@ -135,12 +135,11 @@ import grp
 import os
 import pwd
 import shutil
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import node_files
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import atomic_file, node_files
 
 # A diff larger than this is summarised (as ansible.builtin.copy does).
 MAX_DIFF_BYTES = 104448
@@ -205,18 +204,8 @@ class Keeper:
         self.note(path, shown(current), shown(desired))
         if self.module.check_mode:
             return
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".%s." % os.path.basename(path))
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(desired)
-                handle.flush()
-                os.fsync(handle.fileno())
-            self.module.set_fs_attributes_if_different(attribute_args(dict(entry, path=tmp)), False)
-            os.rename(tmp, path)
-        except BaseException:
-            if os.path.lexists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_file.replace(path, desired, prepare=lambda temporary: self.module.set_fs_attributes_if_different(
+            attribute_args(dict(entry, path=temporary)), False))
 
     def absent(self, path):
         if not os.path.lexists(path):

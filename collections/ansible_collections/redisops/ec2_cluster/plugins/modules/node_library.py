@@ -78,12 +78,11 @@ removed:
 
 import hashlib
 import os
-import tempfile
 import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import node_library
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import atomic_file, node_library
 
 
 def read_modules(src, names):
@@ -108,18 +107,8 @@ def current_bytes(path):
 
 
 def write_atomically(path, data):
-    directory = os.path.dirname(path)
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".node-library-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    atomic_file.replace(path, data, prepare=lambda temporary: os.chmod(temporary, 0o644))
 
 
 def modification_times(directory):

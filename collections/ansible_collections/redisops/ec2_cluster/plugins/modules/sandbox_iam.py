@@ -117,14 +117,13 @@ steps:
 
 import json
 import os
-import tempfile
 import urllib.error
 import urllib.parse
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import sandbox_iam
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import atomic_file, sandbox_iam
 
 try:
     import boto3
@@ -179,17 +178,8 @@ def read_keys(module, path):
 
 
 def write_keys(path, principals, endpoint):
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".iam-keys-")
-    try:
-        os.fchmod(handle, 0o600)
-        with os.fdopen(handle, "w") as out:
-            out.write(sandbox_iam.render_keys(principals, endpoint))
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    atomic_file.replace(path, sandbox_iam.render_keys(principals, endpoint).encode(),
+                        prepare=lambda temporary: os.chmod(temporary, 0o600))
 
 
 def current_users(iam, wanted):

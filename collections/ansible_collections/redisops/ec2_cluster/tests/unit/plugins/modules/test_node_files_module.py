@@ -11,6 +11,7 @@ import pytest
 
 from ansible.module_utils.testing import patch_module_args
 
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import atomic_file
 from ansible_collections.redisops.ec2_cluster.plugins.modules import node_files
 
 
@@ -125,13 +126,13 @@ def test_a_file_is_replaced_whole_with_its_mode_from_the_start(capsys, tmp_path,
     path.write_text("old")
     os.chmod(path, 0o600)
     seen = []
-    rename = os.rename
+    replace = os.replace
 
-    def watching_rename(src, dst):
+    def watching_replace(src, dst):
         seen.append((mode_of(src), open(src).read()))
-        rename(src, dst)
+        replace(src, dst)
 
-    monkeypatch.setattr(node_files.os, "rename", watching_rename)
+    monkeypatch.setattr(atomic_file.os, "replace", watching_replace)
     run(capsys, files=[{"path": str(path), "content": "new", "mode": "0600"}])
     assert seen == [("0600", "new")] and path.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["secret"]
