@@ -16,9 +16,14 @@ export PYTEST_ADDOPTS := -p no_skips
 # with each task's time (tests/lib/redisops_testlib/runner.py).
 export REDISOPS_RUN_LOG_DIR := $(CURDIR)/artifacts/logs/runs
 export REDISOPS_BASE_IMAGE := redisops/debian12-base:latest
-# Node images committed by the redis_image scenario after it verified them;
-# scenarios fall back to the base image (and install the engine) without them.
-node_image = $(shell docker image inspect redisops/redis-node:$(1) >/dev/null 2>&1 && echo redisops/redis-node:$(1))
+# Node images committed by the redis_image scenario after it verified them,
+# labelled with the digest of what made them (the base image and
+# roles/redis_image). A scenario boots from one only while that digest is
+# current, and then skips the image role in its prepare; otherwise it starts
+# from the base image and installs the engine there.
+export REDISOPS_NODE_IMAGE_DIGEST := $(shell scripts/node-image-digest.sh $(REDISOPS_BASE_IMAGE))
+node_image = $(shell [ "$$(docker image inspect --format '{{index .Config.Labels "io.redisops.node-image-digest"}}' \
+  redisops/redis-node:$(1) 2>/dev/null)" = "$(REDISOPS_NODE_IMAGE_DIGEST)" ] && echo redisops/redis-node:$(1))
 export REDISOPS_NODE_IMAGE := $(or $(call node_image,redis),$(REDISOPS_BASE_IMAGE))
 export REDISOPS_VALKEY_NODE_IMAGE := $(or $(call node_image,valkey),$(REDISOPS_BASE_IMAGE))
 

@@ -17,6 +17,7 @@ import pytest
 from redisops_testlib import Sandbox, identity_of_tests, user_identity
 from redisops_testlib.guard import UserSandboxGuard
 from redisops_testlib.sandbox import identity_rules
+from sandbox_checks import node_image_cache
 
 TIMINGS = {}
 
@@ -53,7 +54,8 @@ def sandbox(user_sandbox_guard):
     """The tests' sandbox, up (6 instances over 3 AZs); down after the session.
 
     Attributes: identity, env, endpoint, cluster, network, prefix, dir,
-    state_file, pid_file, up_run (the first sandbox_up.yml run); methods:
+    state_file, pid_file, up_run (the first sandbox_up.yml run),
+    cache_before (the node image cache's tags before it); methods:
     playbook(path, *args), run(argv), aws(service), instances(),
     container_at(ip), exec(ip, *argv, env=...), acl_passwords().
     """
@@ -62,6 +64,7 @@ def sandbox(user_sandbox_guard):
         leftovers = sbx.playbook("playbooks/sandbox_down.yml")  # of a run that was killed
         assert leftovers.rc == 0, leftovers.explain()
         try:
+            sbx.cache_before = node_image_cache()
             sbx.up_run = sbx.playbook("playbooks/sandbox_up.yml")
             TIMINGS["up_cold"] = sbx.up_run.seconds
             assert sbx.up_run.rc == 0, sbx.up_run.explain()

@@ -4,10 +4,19 @@ state and Docker; used after every up in the session."""
 import json
 import os
 import re
+import subprocess
 
 from redisops_testlib.sandbox import ENDPOINT_LABEL, ID_LABEL, ROOT, load_module_utils
 
 iam_policies = load_module_utils("redisops_iam_policies", "iam_policies.py")
+CACHE = "redisops/ami-cache"
+
+
+def node_image_cache():
+    """Tags of the sandbox node image cache (one entry per engine), e.g. redisops/ami-cache:redis-7.0.15-<key>."""
+    out = subprocess.run(["docker", "image", "ls", CACHE, "--format", "{{.Repository}}:{{.Tag}}"],
+                         capture_output=True, text=True, check=True, timeout=60).stdout
+    return set(out.split())
 
 
 def expected_ips(identity, per_az=2):

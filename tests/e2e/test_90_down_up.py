@@ -1,29 +1,22 @@
-"""Down and up again, last: down removes this sandbox's containers, network,
-moto, state and AMI image tags (the node image cache stays); down twice is
-fine; up again after down takes the node AMI from the cache, no bake."""
+"""Down, last: down removes this sandbox's containers, network, moto, state
+and AMI image tags (the node image cache stays); down twice is fine. Up after
+a down is the session's first up (test_10_sandbox.test_up_from_clean): it
+follows the bake tests' down of this sandbox, or this session's own."""
 
 import os
 import subprocess
 
-from sandbox_checks import bastion_container, builders, check_sandbox_up, containers, ssh_dir, ssh_key_file
-
-CACHE = "redisops/ami-cache"
+from sandbox_checks import CACHE, bastion_container, containers, node_image_cache, ssh_dir, ssh_key_file
 
 
 def image_exists(ref):
     return subprocess.run(["docker", "image", "inspect", ref], capture_output=True, check=False).returncode == 0
 
 
-def cache_tags():
-    out = subprocess.run(["docker", "image", "ls", CACHE, "--format", "{{.Repository}}:{{.Tag}}"],
-                         capture_output=True, text=True, check=True).stdout
-    return set(out.split())
-
-
 def test_down_removes_containers_network_moto_and_image_tags(sandbox, docker_client, timings):
     amis = [image["ImageId"] for image in sandbox.aws("ec2").describe_images(Owners=["self"])["Images"]]
     assert amis and all(image_exists("redisops/ami:" + ami) for ami in amis)
-    cached = cache_tags()
+    cached = node_image_cache()
     assert any(tag.startswith(CACHE + ":redis-") for tag in cached)
 
     result = sandbox.playbook("playbooks/sandbox_down.yml")
@@ -39,7 +32,7 @@ def test_down_removes_containers_network_moto_and_image_tags(sandbox, docker_cli
     assert not sandbox.moto_answers()
     assert not os.path.exists(sandbox.pid_file) and not os.path.exists(sandbox.state_file)
     assert [ami for ami in amis if image_exists("redisops/ami:" + ami)] == []
-    assert cache_tags() == cached  # the cache stays
+    assert node_image_cache() == cached  # the cache stays
 
 
 def test_down_twice_is_fine(sandbox, timings):
@@ -49,11 +42,3 @@ def test_down_twice_is_fine(sandbox, timings):
     assert result.recap()["localhost"]["changed"] == 0, result.explain()
     assert result.recap()["localhost"]["failed"] == 0
 
-
-def test_up_again_after_down_uses_the_cached_image(sandbox, docker_client, timings):
-    result = sandbox.playbook("playbooks/sandbox_up.yml")
-    timings["up_after_down"] = result.seconds
-    assert result.rc == 0, result.explain()
-    assert "Reusing ami-" in result.output
-    assert builders(sandbox) == []  # no bake: the cached image was registered
-    check_sandbox_up(sandbox, docker_client)
