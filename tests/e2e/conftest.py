@@ -55,7 +55,8 @@ def sandbox(user_sandbox_guard):
 
     Attributes: identity, env, endpoint, cluster, network, prefix, dir,
     state_file, pid_file, up_run (the first sandbox_up.yml run),
-    cache_before (the node image cache's tags before it); methods:
+    cache_before (the node image cache's tags before it), left_down (set
+    when a test has taken it down and checked that); methods:
     playbook(path, *args), run(argv), aws(service), instances(),
     container_at(ip), exec(ip, *argv, env=...), acl_passwords().
     """
@@ -63,6 +64,7 @@ def sandbox(user_sandbox_guard):
     with sbx.exclusive():
         leftovers = sbx.playbook("playbooks/sandbox_down.yml")  # of a run that was killed
         assert leftovers.rc == 0, leftovers.explain()
+        sbx.left_down = False
         try:
             sbx.cache_before = node_image_cache()
             sbx.up_run = sbx.playbook("playbooks/sandbox_up.yml")
@@ -70,8 +72,10 @@ def sandbox(user_sandbox_guard):
             assert sbx.up_run.rc == 0, sbx.up_run.explain()
             yield sbx
         finally:
-            down = sbx.playbook("playbooks/sandbox_down.yml")
-        assert down.rc == 0, down.explain()
+            # test_90 leaves the sandbox down, and has checked it: a third down
+            # would only repeat its "down twice is fine".
+            down = None if sbx.left_down else sbx.playbook("playbooks/sandbox_down.yml")
+        assert down is None or down.rc == 0, down.explain()
 
 
 @pytest.fixture(scope="session")

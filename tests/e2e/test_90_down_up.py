@@ -41,4 +41,5 @@ def test_down_twice_is_fine(sandbox, timings):
     assert result.rc == 0, result.explain()
     assert result.recap()["localhost"]["changed"] == 0, result.explain()
     assert result.recap()["localhost"]["failed"] == 0
+    sandbox.left_down = True  # the session need not take it down again
 
