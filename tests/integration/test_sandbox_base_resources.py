@@ -68,8 +68,9 @@ def passwords(aws):
 
 
 def test_check_mode_reads_only_and_reports_what_it_would_create(aws, run_module):
-    result = run_module(sandbox_base_resources, check=True, **arguments(aws["endpoint"]))
+    result = run_module(sandbox_base_resources, check=True, diff=True, **arguments(aws["endpoint"]))
     assert result["changed"] is True
+    assert result["diff"]["prepared"] == "".join(line + "\n" for line in result["changes"])
     assert result["changes"][0] == "vpc %s: create, set" % NAME
     assert "parameter /redisops/itbase/acl/app: create" in result["changes"]
     assert result["vpc_id"] is None and result["kms_key_arn"] is None

@@ -30,6 +30,7 @@ description:
     any API call.
   - "Check mode reads only and reports what would be created or changed; the ids of resources that do not exist
     yet are returned as null (the topic's ARN and the instance profile's name are known anyway)."
+  - Diff mode shows the lines of RV(changes).
 author:
   - redisops maintainers
 options:
@@ -628,11 +629,13 @@ def main():
         module.fail_json(msg="sandbox base resources at %s: %s" % (params["endpoint_url"], exc))
 
     ids = moto.ids
+    changes = base.summary(steps)
+    extra = {"diff": {"prepared": "".join(line + "\n" for line in changes)}} if module._diff and changes else {}
     module.exit_json(
-        changed=bool(steps), changes=base.summary(steps), account_id=account_id, vpc_id=ids.get("vpc"),
+        changed=bool(steps), changes=changes, account_id=account_id, vpc_id=ids.get("vpc"),
         private_subnet_ids={s["az"]: ids["subnets"].get(s["az"]) for s in wanted["subnets"]},
         security_group_id=ids.get("security_group"), kms_key_arn=ids.get("kms_key"), topic_arn=ids["topic"],
-        instance_profile=wanted["instance_profile"]["name"])
+        instance_profile=wanted["instance_profile"]["name"], **extra)
 
 
 def _policy_values(used, params, account_id, key_arn):
