@@ -27,9 +27,15 @@ options:
     type: list
     elements: str
   values:
-    description: Placeholder name to value (text).
+    description: Placeholder name to value (text). Required unless O(template=true).
     type: dict
-    required: true
+    required: false
+  template:
+    description:
+      - Return each template's text instead, unrendered (its placeholders checked), for a module that renders it
+        once values only it knows are there (module P(redisops.ec2_cluster.sandbox_base_resources#module)).
+    type: bool
+    default: false
   sandbox:
     description: Return the sandbox copy instead of the policy as written.
     type: bool
@@ -55,9 +61,9 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _raw:
-  description: One policy document per term.
+  description: One policy document per term (with O(template=true), one template text per term).
   type: list
-  elements: dict
+  elements: raw
 """
 
 import os
@@ -87,6 +93,11 @@ class LookupModule(LookupBase):
                 with open(path) as handle:
                     text = handle.read()
                 used = iam_policies.placeholders(text, path)
+                if self.get_option("template"):
+                    documents.append(text)
+                    continue
+                if self.get_option("values") is None:
+                    raise AnsibleLookupError("iam_policy: values are required unless template=true")
                 document = iam_policies.render(text, {k: values[k] for k in used if k in values}, path)
                 if self.get_option("sandbox"):
                     document = iam_policies.sandbox_copy(document, name)[0]

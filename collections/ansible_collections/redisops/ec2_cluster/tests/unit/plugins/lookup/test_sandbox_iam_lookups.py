@@ -49,6 +49,16 @@ def test_renders_a_template_and_its_sandbox_copy():
     assert not any("Condition" in s for s in copy["Statement"])
 
 
+def test_a_template_text_is_returned_unrendered_and_values_are_required_otherwise():
+    lookup = load("iam_policy")
+    [text] = lookup.run(["node"], {}, iam_dir=IAM_DIR, template=True)
+    with open(os.path.join(IAM_DIR, "node.json.tpl")) as handle:
+        assert text == handle.read()
+    assert "${backup_kms_key_arn}" in text
+    with pytest.raises(AnsibleLookupError, match="values are required unless template=true"):
+        lookup.run(["node"], {}, iam_dir=IAM_DIR)
+
+
 def test_a_missing_value_or_template_is_named():
     lookup = load("iam_policy")
     with pytest.raises(AnsibleLookupError, match="missing values for state_bucket, state_key"):
