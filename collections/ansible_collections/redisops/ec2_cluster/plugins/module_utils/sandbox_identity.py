@@ -23,6 +23,7 @@ import ipaddress
 import itertools
 import os
 import re
+import urllib.parse
 
 ENV_PREFIX = "REDISOPS_SANDBOX_"
 FIELDS = ("port", "network", "vpc_cidr", "dir", "container_prefix", "cluster_name")
@@ -45,6 +46,22 @@ _CLUSTER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 
 class SandboxIdentityError(ValueError):
     """An identity field that cannot work, named with the variable that set it."""
+
+
+def moto_endpoint_problem(url):
+    """Why url is not a sandbox's moto (http://127.0.0.1:<port> or http://localhost:<port>), or None.
+
+    The sandbox modules check this before any API call, so a sandbox run can
+    never reach anything but the loopback.
+    """
+    endpoint = urllib.parse.urlsplit(url or "")
+    try:
+        port = endpoint.port
+    except ValueError:
+        port = None
+    if endpoint.scheme != "http" or endpoint.hostname not in ("127.0.0.1", "localhost") or not port:
+        return "endpoint_url must be the sandbox's moto, http://127.0.0.1:<port> (got %s)" % url
+    return None
 
 
 def env_name(field):

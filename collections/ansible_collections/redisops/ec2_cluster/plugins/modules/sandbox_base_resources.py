@@ -208,6 +208,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import iam_policies
 from ansible_collections.redisops.ec2_cluster.plugins.module_utils import sandbox_base_resources as base
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import sandbox_identity
 
 try:
     import boto3
@@ -587,10 +588,9 @@ def main():
     if boto3 is None:
         module.fail_json(msg=missing_required_lib("boto3"))
     params = module.params
-    endpoint = urllib.parse.urlsplit(params["endpoint_url"])
-    if endpoint.scheme != "http" or endpoint.hostname not in ("127.0.0.1", "localhost") or not endpoint.port:
-        module.fail_json(msg="endpoint_url must be the sandbox's moto, http://127.0.0.1:<port> (got %s)"
-                         % params["endpoint_url"])
+    problem = sandbox_identity.moto_endpoint_problem(params["endpoint_url"])
+    if problem:
+        module.fail_json(msg=problem)
     try:
         wanted = base.spec(params["name"], params["cluster_name"], params["vpc_cidr"], params["private_subnets"],
                            params["redis_ports"], params["key_pair_name"], params["backup_bucket"],

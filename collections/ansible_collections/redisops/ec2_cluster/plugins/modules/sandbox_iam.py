@@ -118,12 +118,11 @@ steps:
 import json
 import os
 import urllib.error
-import urllib.parse
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible.module_utils.urls import open_url
 
-from ansible_collections.redisops.ec2_cluster.plugins.module_utils import atomic_file, sandbox_iam
+from ansible_collections.redisops.ec2_cluster.plugins.module_utils import atomic_file, sandbox_iam, sandbox_identity
 
 try:
     import boto3
@@ -240,10 +239,9 @@ def main():
     if boto3 is None:
         module.fail_json(msg=missing_required_lib("boto3"))
     params = module.params
-    endpoint = urllib.parse.urlsplit(params["endpoint_url"])
-    if endpoint.scheme != "http" or endpoint.hostname not in ("127.0.0.1", "localhost") or not endpoint.port:
-        module.fail_json(msg="endpoint_url must be the sandbox's moto, http://127.0.0.1:<port> (got %s)"
-                         % params["endpoint_url"])
+    problem = sandbox_identity.moto_endpoint_problem(params["endpoint_url"])
+    if problem:
+        module.fail_json(msg=problem)
     try:
         principals = sandbox_iam.check_principals(
             ["sandbox"] + [p for p in params["principals"] if p != "sandbox"])

@@ -112,3 +112,22 @@ def test_the_bastion_port_is_part_of_the_port():
     assert (identity["bastion_port"], identity["bastion_address"]) == (5251, "10.58.0.2")
     assert not any(ipaddress.ip_address(identity["bastion_address"]) in ipaddress.ip_network(s["cidr"])
                    for s in identity["private_subnets"])
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:5000", "http://localhost:5100/", "http://127.0.0.1:65535"])
+def test_a_moto_on_the_loopback_with_a_port_is_the_sandbox_s(url):
+    assert si.moto_endpoint_problem(url) is None
+
+
+@pytest.mark.parametrize("url", [
+    "https://127.0.0.1:5000",          # moto serves plain http here
+    "http://127.0.0.1",                # no port: not a sandbox's moto
+    "http://10.255.255.1:5000",        # not the loopback
+    "http://127.0.0.1.example:5000",
+    "http://localhost:notaport",
+    "",
+    None,
+])
+def test_anything_else_is_refused_naming_the_url(url):
+    problem = si.moto_endpoint_problem(url)
+    assert problem and "http://127.0.0.1:<port>" in problem and str(url) in problem
