@@ -64,10 +64,11 @@ log=.cache/pip-install${venv#.venv}.log
 # uv installs the pinned set in seconds from its cache (pip takes ~100 s on
 # two cores, most of it compiling every module, which Python does anyway on
 # first import for the few it needs). pip, with this machine's pip
-# configuration, is the fallback when uv cannot get the packages.
+# configuration, is the fallback when uv cannot get the packages. uv trusts
+# the system's certificate store, as pip does here (a proxy's CA may be in it).
 install_with_uv() {
   "$venv/bin/pip" install "uv==$UV_VERSION" &&
-    "$venv/bin/uv" pip install --python "$venv/bin/python" -r "$requirements"
+    "$venv/bin/uv" pip install --system-certs --python "$venv/bin/python" -r "$requirements"
 }
 install_with_pip() {
   "$venv/bin/pip" install --upgrade pip && "$venv/bin/pip" install -r "$requirements"
