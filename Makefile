@@ -4,7 +4,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 VENV := $(CURDIR)/.venv
-export PATH := $(VENV)/bin:$(PATH)
+# debootstrap, sysctl and the like live in sbin, which a plain user PATH (a CI
+# runner's, env -i) lacks: without it host-packages would reinstall them.
+export PATH := $(VENV)/bin:$(PATH):/usr/local/sbin:/usr/sbin:/sbin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export ANSIBLE_FORCE_COLOR := 0
 export PY_COLORS := 0
