@@ -1,8 +1,8 @@
 """Module sandbox_base_resources against moto: check mode creates nothing; one
 run creates every base resource with the attributes role sandbox_aws had them
 made with (read back with boto3); a second run changes nothing and keeps the
-passwords; drift is put back; a non-local endpoint and bad input are refused
-before any call.
+passwords; drift is put back, a key pair holding another key replaced; a
+non-local endpoint and bad input are refused before any call.
 
 Uses moto on 127.0.0.1:5270 (run under flock /tmp/redisops-local.lock)."""
 
@@ -182,6 +182,20 @@ def test_drift_is_put_back_and_a_missing_password_is_made_alone(aws, run_module,
     assert run_module(sandbox_base_resources, **arguments(aws["endpoint"]))["changed"] is False
 
 
+def test_a_key_pair_holding_another_key_is_replaced(aws, run_module, first):
+    # The sandbox's key file made again while moto holds the old key: the
+    # instances launched from now on must get the key the controller has.
+    other = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP4cbEnplbKwHQfmzyQoNn12lsGgYQaeCQq7j5RcrKbg again"
+    replaced = run_module(sandbox_base_resources, **arguments(aws["endpoint"], public_key=other))
+    assert replaced["changed"] is True and replaced["changes"] == ["key_pair %s: replace" % NAME]
+    [pair] = aws["ec2"].describe_key_pairs(KeyNames=[NAME], IncludePublicKey=True)["KeyPairs"]
+    assert pair["PublicKey"].split()[:2] == other.split()[:2]
+    assert tag_map(pair["Tags"]) == TAGS
+    back = run_module(sandbox_base_resources, **arguments(aws["endpoint"]))
+    assert back["changes"] == ["key_pair %s: replace" % NAME]
+    assert run_module(sandbox_base_resources, **arguments(aws["endpoint"]))["changed"] is False
+
+
 @pytest.mark.parametrize("endpoint", ["https://127.0.0.1:%d" % PORT, "http://192.0.2.10:%d" % PORT,
                                       "http://127.0.0.1"])
 def test_a_non_local_endpoint_is_refused_before_any_call(endpoint, run_module):
@@ -194,6 +208,7 @@ def test_a_non_local_endpoint_is_refused_before_any_call(endpoint, run_module):
     ({"node_policy_values": dict(POLICY_VALUES, account_id="1")}, "account_id come from moto"),
     ({"node_policy_values": {"region": REGION}}, "missing values"),
     ({"trust_policy": {"Statement": []}}, "trust_policy"),
+    ({"public_key": "not a key"}, "OpenSSH public key line"),
 ])
 def test_bad_input_is_refused_before_any_call(change, message, run_module):
     # Nothing listens at this port: a call would fail with another message.

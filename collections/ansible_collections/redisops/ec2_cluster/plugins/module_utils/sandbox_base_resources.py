@@ -28,6 +28,8 @@ _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _USER = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _SSM_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 _AZ = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d[a-z]$")
+_KEY_TYPE = re.compile(r"^(ssh|ecdsa|sk)-[a-z0-9@.-]+$")
+_BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
 MIN_PASSWORD_LENGTH = 16
 MAX_PASSWORD_LENGTH = 128
 ROLE_POLICY_NAME = "redis-node"
@@ -196,6 +198,15 @@ def tag_changes(current, wanted):
     return to_set, to_remove
 
 
+def key_material(public_key):
+    """The part of an OpenSSH public key line that is the key: its type and
+    base64 body, without the comment (``None`` when it is no such line)."""
+    fields = (public_key or "").split()
+    if len(fields) < 2 or not _KEY_TYPE.match(fields[0]) or not _BASE64.match(fields[1]):
+        return None
+    return " ".join(fields[:2])
+
+
 def tags_of(items, key="Key", value="Value"):
     """A tag list (``[{Key, Value}]``, KMS: ``TagKey``/``TagValue``) as a mapping."""
     return {item[key]: item[value] for item in items or []}
@@ -231,7 +242,9 @@ def plan(wanted, observed, trust_policy, role_policy):
 
     ``observed`` (from the module's reads; ``None`` for what does not exist):
     ``vpc`` {id, cidr, dns_support, dns_hostnames, tags}; ``subnets`` {cidr:
-    {id, az, map_public, tags}} of that VPC; ``key_pair`` {tags};
+    {id, az, map_public, tags}} of that VPC; ``key_pair`` {tags, material
+    (:func:`key_material` of the key moto holds; replaced when it differs
+    from ``wanted``'s, which the caller sets from the key file)};
     ``security_group`` {id, ingress (see :func:`ingress_rules`), tags};
     ``kms_key`` {arn, description, enabled, tags}; ``bucket`` {versioning,
     encryption {SSEAlgorithm, KMSMasterKeyID, BucketKeyEnabled},
@@ -282,6 +295,10 @@ def plan(wanted, observed, trust_policy, role_policy):
     wanted_key = wanted["key_pair"]
     if key_pair is None:
         steps.append(("key_pair", wanted_key["name"], "create", {"tags": wanted_key["tags"]}))
+    elif key_pair.get("material") and key_pair["material"] != wanted_key.get("material"):
+        # Another key under the name (the sandbox's key file was made again):
+        # instances launched from now on must get the key the controller has.
+        steps.append(("key_pair", wanted_key["name"], "replace", {"tags": wanted_key["tags"]}))
     else:
         steps += _tag_steps("key_pair", wanted_key["name"], key_pair["tags"], wanted_key["tags"])
 

@@ -18,7 +18,8 @@ description:
     profile, and one SSM SecureString parameter per ACL user holding a generated password.
   - Everything is found by name (the VPC by its C(Name) tag and CIDR, a subnet by its CIDR in the VPC, the key
     by its alias), so a second run changes nothing. Tags are made exactly O(tags) (plus C(Name) and C(Tier)
-    where they name the resource). An existing key pair keeps its key material, an existing parameter its
+    where they name the resource). A key pair holding another key than O(public_key) is imported again
+    (the instances launched next get the controller's key); an existing parameter keeps its
     value - a password is generated (letters and digits, module C(secrets)) only for a parameter that does
     not exist, and never returned.
   - The node policy is rendered here from O(node_policy_template) (C(iam/node.json.tpl)), once the account id
@@ -92,7 +93,9 @@ options:
     type: str
     required: true
   public_key:
-    description: The key pair's public key (OpenSSH format), imported when the key pair does not exist.
+    description:
+      - The key pair's public key (an OpenSSH public key line), imported when the key pair does not exist
+        or holds another key (the comment is not compared).
     type: str
     required: true
   backup_bucket:
@@ -281,9 +284,10 @@ class Moto:
                                for s in wanted["subnets"] if s["cidr"] in observed["subnets"]}
 
         try:
-            pair = ec2.describe_key_pairs(KeyNames=[wanted["key_pair"]["name"]])["KeyPairs"][0]
+            pair = ec2.describe_key_pairs(KeyNames=[wanted["key_pair"]["name"]], IncludePublicKey=True)["KeyPairs"][0]
             self.ids["key_pair"] = pair["KeyPairId"]
-            observed["key_pair"] = {"tags": base.tags_of(pair.get("Tags"))}
+            observed["key_pair"] = {"tags": base.tags_of(pair.get("Tags")),
+                                    "material": base.key_material(pair.get("PublicKey"))}
         except ClientError as exc:
             if _code(exc) != "InvalidKeyPair.NotFound":
                 raise
@@ -425,7 +429,9 @@ class Moto:
             self._ec2_tags(self.ids["subnets"][name], action, detail)
 
     def _key_pair(self, wanted, name, action, detail, public_key, **_):
-        if action == "create":
+        if action == "replace":
+            self.client("ec2").delete_key_pair(KeyName=name)
+        if action in ("create", "replace"):
             self.ids["key_pair"] = self.client("ec2").import_key_pair(
                 KeyName=name, PublicKeyMaterial=public_key.encode(),
                 TagSpecifications=[{"ResourceType": "key-pair", "Tags": base.tag_list(detail["tags"])}])["KeyPairId"]
@@ -595,6 +601,10 @@ def main():
         wanted = base.spec(params["name"], params["cluster_name"], params["vpc_cidr"], params["private_subnets"],
                            params["redis_ports"], params["key_pair_name"], params["backup_bucket"],
                            params["ssm_path"], params["acl_users"], params["password_length"], params["tags"])
+        wanted["key_pair"]["material"] = base.key_material(params["public_key"])
+        if wanted["key_pair"]["material"] is None:
+            raise base.BaseResourcesError("public_key: an OpenSSH public key line (type and key), not %r"
+                                          % params["public_key"])
         trust = params["trust_policy"]
         if trust.get("Version") != iam_policies.POLICY_VERSION or not isinstance(trust.get("Statement"), list):
             raise base.BaseResourcesError("trust_policy: a policy document (Version %s, a Statement list), not %r"

@@ -275,3 +275,24 @@ def test_whatever_is_missing_is_made_and_then_nothing_is_planned(missing):
         after = apply(held, steps)
     assert bool(steps) == bool(missing)
     assert plan(spec, after) == []
+
+
+KEY_A = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP4cbEnplbKwHQfmzyQoNn12lsGgYQaeCQq7j5RcrKbg"
+KEY_B = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAb8Hq0sN3Nq9Y4X2b1oP0vW7n9kC2r3QhM1s5dXe6fZ"
+
+
+def test_key_material_is_the_type_and_key_without_the_comment():
+    assert base.key_material(KEY_A + " root@vm\n") == KEY_A
+    assert base.key_material(KEY_A) == KEY_A
+    for bad in ("", None, "ssh-ed25519", "not a key", "ssh-ed25519 not*base64", "-----BEGIN OPENSSH PRIVATE KEY-----"):
+        assert base.key_material(bad) is None, bad
+
+
+def test_a_key_pair_holding_another_key_is_replaced_with_its_tags():
+    spec = wanted()
+    spec["key_pair"]["material"] = KEY_A
+    held = apply({}, plan(spec, {}))
+    held["key_pair"]["material"] = KEY_A
+    assert plan(spec, held) == []  # same key, other comment or none: nothing to do
+    held["key_pair"]["material"] = KEY_B
+    assert plan(spec, held) == [("key_pair", "redisops-sbx", "replace", {"tags": TAGS})]
